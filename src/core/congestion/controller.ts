@@ -1,0 +1,22 @@
+// The one small interface every congestion controller implements (RFC 5681 vocabulary).
+
+export interface CongestionController {
+  readonly name: string;
+  readonly cwndBytes: number;
+  readonly ssthreshBytes: number;
+  /** New data was cumulatively acknowledged. */
+  onAck(nowMs: number, ackedBytes: number, inFlightBytes: number): void;
+  /** A loss was detected by duplicate ACKs or SACK (entering recovery). */
+  onLoss(nowMs: number, inFlightBytes: number): void;
+  /** The retransmission timer fired. */
+  onRto(nowMs: number, inFlightBytes: number): void;
+  /** Sending resumes after an idle period longer than an RTO (RFC 5681 4.1). */
+  onIdle(nowMs: number): void;
+  /** The segment size changed (after the handshake). */
+  setMss(mssBytes: number): void;
+}
+
+/** RFC 6928: initial window of 10 segments (capped as in its section 2). */
+export function initialWindowBytes(mssBytes: number): number {
+  return Math.min(10 * mssBytes, Math.max(2 * mssBytes, 14600));
+}

@@ -1,0 +1,1287 @@
+// One TCP connection: the transmission control block and the RFC 9293 state machine.
+// Arriving segments are processed in RFC 9293 3.10.7's order (sequence check, RST, SYN, ACK, data, FIN);
+// what to send is decided when the driver polls (pollTransmit), so ACKs coalesce and Nagle can wait.
+import type { ConnectionConfig } from './config.js';
+import { ENCAP_OVERHEAD_BYTES } from './config.js';
+import type { CongestionController } from './congestion/controller.js';
+import { NewReno } from './congestion/newreno.js';
+import type { ConnectionError, EndpointEvent, ErrorCode, Remote, TraceEvent } from './events.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { RttEstimator } from './rtt.js';
+import { SendBuffer } from './send-buffer.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
+import { isSynchronized, type TcpState } from './state.js';
+import { Timer, TimerTable } from './timers.js';
+import { allocSegmentDatagram, encodeUnreliableDatagram, sealDatagram, CRC_BYTES, DATAGRAM_HEADER_BYTES, ENCAP_HEADER_BYTES } from './wire/encapsulation.js';
+import { optionsLength, maxSackBlocks } from './wire/tcp-options.js';
+import { TCP_HEADER_BYTES } from './wire/tcp-header.js';
+import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from './wire/segment.js';
+
+/** What a connection needs from its endpoint. */
+export interface ConnectionHost {
+  emit(event: EndpointEvent): void;
+  /** Queue a datagram that must leave even if the connection is gone (RST). */
+  sendControl(remote: Remote, bytes: Uint8Array): void;
+  /** The connection has something to send. */
+  wantsTransmit(conn: Connection): void;
+  /** The connection's deadlines changed. */
+  timersChanged(conn: Connection): void;
+  /** The connection reached CLOSED and can be forgotten. */
+  closed(conn: Connection): void;
+  readonly trace: ((event: TraceEvent) => void) | undefined;
+}
+
+/** RFC 9293 3.7.1: the MSS assumed when the peer sends none. */
+const DEFAULT_PEER_MSS = 536;
+/** RFC 7323 2.3: the largest shift count. */
+const MAX_WINDOW_SHIFT = 14;
+const TIMESTAMP_OPTION_BYTES = 12;
+/** RFC 5961 7: challenge ACKs at most this many per second per connection. */
+const CHALLENGE_ACKS_PER_S = 10;
+const TCP_MAX_WINDOW_FIELD = 65535;
+const EMPTY = new Uint8Array(0);
+
+export interface ConnectionStats {
+  id: number;
+  state: TcpState;
+  profile: string;
+  remote: Remote;
+  localPort: number;
+  remotePort: number;
+  iss: number;
+  irs: number;
+  sndUna: number;
+  sndNxt: number;
+  sndMax: number;
+  sndWl1: number;
+  sndWl2: number;
+  rcvNxt: number;
+  /** Effective data bytes per segment (MSS less the timestamp option when in use). */
+  mssBytes: number;
+  peerMssBytes: number;
+  sendWindowBytes: number;
+  receiveWindowBytes: number;
+  sendWindowShift: number;
+  receiveWindowShift: number;
+  sackPermitted: boolean;
+  timestamps: boolean;
+  cwndBytes: number;
+  ssthreshBytes: number;
+  inFlightBytes: number;
+  congestionControl: string;
+  srttMs: number;
+  rttvarMs: number;
+  rtoMs: number;
+  sendBufferedBytes: number;
+  receiveBufferedBytes: number;
+  outOfOrderBytes: number;
+  bytesSent: number;
+  bytesRetransmitted: number;
+  bytesReceived: number;
+  bytesRead: number;
+  segmentsSent: number;
+  segmentsReceived: number;
+  segmentsRetransmitted: number;
+  datagramsSent: number;
+  datagramsReceived: number;
+  timeouts: number;
+  duplicateAcks: number;
+  fastRetransmits: number;
+  sackedBytes: number;
+  spuriousRetransmits: number;
+  recoveryEpisodes: number;
+  zeroWindowProbes: number;
+  keepalivesSent: number;
+  challengeAcks: number;
+  drops: Record<string, number>;
+  timers: Partial<Record<string, number>>;
+}
+
+export class Connection {
+  state: TcpState = 'CLOSED';
+  /** Set when the connection failed; also carried by the 'closed' event. */
+  error: ConnectionError | undefined;
+  readonly config: ConnectionConfig;
+  /** True for the side that called connect(). */
+  readonly active: boolean;
+
+  // --- Send sequence variables (RFC 9293 3.3.1); sndMax is the highest sequence number sent (go-back-N). ---
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndMax = 0;
+  /** Peer's window in bytes (already scaled). */
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  maxSndWnd = 0;
+  /** Sequence number of the first byte held in sendBuffer. */
+  private sndBufSeq = 0;
+  private readonly sendBuffer: SendBuffer;
+  /** The application asked for a FIN (shutdown or close). */
+  private finQueued = false;
+
+  // --- Receive side. ---
+  irs = 0;
+  private readonly receiveBuffer: ReceiveBuffer;
+  /** Right edge of the window last advertised (RCV.NXT + RCV.WND when it was sent). */
+  private rcvAdvRight = 0;
+  /** Sequence number of the peer's FIN, once seen (it may arrive before the data in front of it). */
+  private peerFinSeq: number | undefined;
+  private peerFinDone = false;
+  private lastAckSent = 0;
+
+  // --- Negotiated options. ---
+  private localMss: number;
+  peerMss = DEFAULT_PEER_MSS;
+  private sndShift = 0;
+  private rcvShift = 0;
+  private readonly offeredShift: number;
+  private wscaleOk = false;
+  sackOk = false;
+  tsOk = false;
+  private tsRecent = 0;
+  private readonly tsOffset: number;
+
+  // --- ACK state. ---
+  private ackNow = false;
+  private unackedFullSegments = 0;
+
+  // --- Timers and their state. ---
+  readonly timers = new TimerTable();
+  /** The earliest deadline last reported to the host (its timer heap key). */
+  heapDeadlineMs = Infinity;
+  heapIndex = -1;
+  private readonly rtt: RttEstimator;
+  readonly cc: CongestionController;
+  private synRetries = 0;
+  /** Consecutive RTO expirations without progress. */
+  private rtoRetries = 0;
+  private persistBackoffs = 0;
+  private probeNow = false;
+  private probesWithoutAnswer = 0;
+  private keepaliveProbes = 0;
+  private keepaliveNow = false;
+  private lastReceiveMs = 0;
+  private lastSendMs = 0;
+  private lastProgressMs = 0;
+  /** Karn's rule: one timed segment at a time when there are no timestamps. */
+  private rttSeq: number | undefined;
+  private rttStartMs = 0;
+  private synRetransmitted = false;
+  private challengeWindowStartMs = -Infinity;
+  private challengeAcksInWindow = 0;
+  private pendingChallengeAck = false;
+
+  // --- Application state. ---
+  private appClosed = false;
+  private writeBlocked = false;
+  private readablePending = false;
+  private noDelay: boolean;
+  private readonly datagramQueue: Uint8Array[] = [];
+  /** The host has been told this connection is ready for the application ('accepted' or 'connected'). */
+  private announced = false;
+  private closedEmitted = false;
+  private finEmitted = false;
+
+  // --- Counters. ---
+  private readonly counters = {
+    bytesSent: 0,
+    bytesRetransmitted: 0,
+    bytesReceived: 0,
+    bytesRead: 0,
+    segmentsSent: 0,
+    segmentsReceived: 0,
+    segmentsRetransmitted: 0,
+    datagramsSent: 0,
+    datagramsReceived: 0,
+    timeouts: 0,
+    duplicateAcks: 0,
+    fastRetransmits: 0,
+    sackedBytes: 0,
+    spuriousRetransmits: 0,
+    recoveryEpisodes: 0,
+    zeroWindowProbes: 0,
+    keepalivesSent: 0,
+    challengeAcks: 0,
+  };
+  private readonly drops: Record<string, number> = {};
+
+  constructor(
+    private readonly host: ConnectionHost,
+    readonly id: number,
+    readonly remote: Remote,
+    readonly localPort: number,
+    readonly remotePort: number,
+    config: ConnectionConfig,
+    iss: number,
+    tsOffset: number,
+    active: boolean,
+  ) {
+    this.config = config;
+    this.active = active;
+    this.noDelay = config.noDelay;
+    this.sendBuffer = new SendBuffer(config.sendBufferBytes);
+    this.receiveBuffer = new ReceiveBuffer(config.receiveBufferBytes);
+    this.localMss = config.maxDatagramBytes - ENCAP_OVERHEAD_BYTES - TCP_HEADER_BYTES;
+    this.offeredShift = config.windowScaling ? windowShiftFor(config.receiveBufferBytes) : 0;
+    this.tsOffset = tsOffset >>> 0;
+    this.rtt = new RttEstimator(config.initialRtoMs, config.minRtoMs, config.maxRtoMs, config.clockGranularityMs, config.rtoBackoff);
+    this.cc = new NewReno(this.localMss);
+    this.iss = iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.sndBufSeq = seqAdd(this.iss, 1);
+  }
+
+  // ================================================================== application calls
+
+  /** Queue bytes; returns how many the bounded send buffer accepted. */
+  write(bytes: Uint8Array): number {
+    if (this.finQueued || this.state === 'CLOSED' || this.appClosed) throw sendError(this.error);
+    const n = this.sendBuffer.write(bytes);
+    if (n < bytes.length) this.writeBlocked = true;
+    if (n > 0) this.host.wantsTransmit(this);
+    return n;
+  }
+
+  /** Up to maxBytes of in-order data, or an empty array. */
+  read(maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
+    this.readablePending = false;
+    if (this.receiveBuffer.readableBytes === 0) return EMPTY;
+    const out = this.receiveBuffer.read(maxBytes);
+    this.counters.bytesRead += out.length;
+    // RFC 1122 4.2.3.3: tell the peer when the window opened by enough to matter.
+    if (isSynchronized(this.state) && this.windowUpdateWorthSending()) {
+      this.ackNow = true;
+      this.host.wantsTransmit(this);
+    }
+    return out;
+  }
+
+  /** RCV.NXT. */
+  get rcvNxt(): number {
+    return this.receiveBuffer.rcvNxt;
+  }
+
+  /** Bytes ready for read(). */
+  get readableBytes(): number {
+    return this.receiveBuffer.readableBytes;
+  }
+
+  /** The peer's FIN has arrived in order (no more data will come). */
+  get ended(): boolean {
+    return this.peerFinDone;
+  }
+
+  /** Free space in the send buffer. */
+  get writableBytes(): number {
+    return this.sendBuffer.freeBytes;
+  }
+
+  /** Half-close: a FIN follows the data already written (RFC 9293 3.10.4). */
+  shutdown(): void {
+    if (this.finQueued || this.state === 'CLOSED') return;
+    switch (this.state) {
+      case 'SYN-SENT':
+        // Nothing was sent yet that needs a FIN; the FIN goes after the handshake.
+        this.finQueued = true;
+        return;
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.finQueued = true;
+        if (this.state === 'ESTABLISHED') this.setState('FIN-WAIT-1');
+        break;
+      case 'CLOSE-WAIT':
+        this.finQueued = true;
+        this.setState('LAST-ACK');
+        break;
+      default:
+        return;
+    }
+    this.host.wantsTransmit(this);
+  }
+
+  /** Full close: no more reads or writes. Unread data means the peer's data is lost, so RST (RFC 2525 2.17). */
+  close(): void {
+    if (this.state === 'CLOSED' || this.appClosed) return;
+    if (this.receiveBuffer.readableBytes > 0) {
+      this.abort();
+      return;
+    }
+    this.appClosed = true;
+    if (this.state === 'SYN-SENT') {
+      this.enterClosed(undefined);
+      return;
+    }
+    this.shutdown();
+  }
+
+  /** Abort: RST to the peer, everything discarded (RFC 9293 3.10.5). */
+  abort(): void {
+    if (this.state === 'CLOSED') return;
+    if (this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') this.sendReset(this.sndMax, this.receiveBuffer.rcvNxt, true);
+    this.enterClosed(undefined);
+  }
+
+  /** An unreliable datagram with this connection's ports; false when the queue is full or not connected. */
+  sendDatagram(bytes: Uint8Array): boolean {
+    const max = this.maxDatagramPayloadBytes;
+    if (bytes.length > max) throw new RangeError(`datagram of ${bytes.length} bytes exceeds the maximum of ${max}`);
+    if (!isSynchronized(this.state) || this.state === 'TIME-WAIT') return false;
+    if (this.datagramQueue.length >= this.config.maxQueuedDatagrams) {
+      this.countDrop('datagram-queue-full');
+      return false;
+    }
+    this.datagramQueue.push(bytes.slice());
+    this.host.wantsTransmit(this);
+    return true;
+  }
+
+  get maxDatagramPayloadBytes(): number {
+    return this.config.maxDatagramBytes - ENCAP_HEADER_BYTES - DATAGRAM_HEADER_BYTES - CRC_BYTES;
+  }
+
+  setNoDelay(on: boolean): void {
+    this.noDelay = on;
+    if (on) this.host.wantsTransmit(this);
+  }
+
+  // ================================================================== opening
+
+  /** Active open (RFC 9293 3.10.1): SYN-SENT, SYN on the next poll. */
+  openActive(nowMs: number): void {
+    this.setState('SYN-SENT', nowMs);
+    this.lastReceiveMs = nowMs;
+    this.host.wantsTransmit(this);
+  }
+
+  /** Passive open: the SYN that created this connection from a listener (RFC 9293 3.10.7.2). */
+  openPassive(nowMs: number, seg: TcpSegment): void {
+    this.irs = seg.seq;
+    this.receiveBuffer.rcvNxt = seqAdd(seg.seq, 1);
+    this.rcvAdvRight = this.receiveBuffer.rcvNxt;
+    this.negotiate(seg.options);
+    if (this.tsOk) this.tsRecent = seg.options.timestamp!.value;
+    this.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 2.2)
+    this.maxSndWnd = this.sndWnd;
+    this.lastReceiveMs = nowMs;
+    this.setState('SYN-RECEIVED', nowMs);
+    this.host.wantsTransmit(this);
+  }
+
+  /** Apply the peer's SYN options (ours offered everything the config enables). */
+  private negotiate(opts: TcpOptions): void {
+    const c = this.config;
+    this.peerMss = opts.mss !== undefined && opts.mss > 0 ? opts.mss : DEFAULT_PEER_MSS;
+    // RFC 7323 2.2: scaling applies only when both SYNs carried the option.
+    this.wscaleOk = c.windowScaling && opts.windowScale !== undefined;
+    this.sndShift = this.wscaleOk ? Math.min(opts.windowScale!, MAX_WINDOW_SHIFT) : 0;
+    this.rcvShift = this.wscaleOk ? this.offeredShift : 0;
+    this.sackOk = c.sack && opts.sackPermitted === true;
+    this.tsOk = c.timestamps && opts.timestamp !== undefined;
+    this.cc.setMss(this.mssBytes);
+  }
+
+  /** Data bytes in a full segment: the smaller MSS less the timestamp option (RFC 6691). */
+  get mssBytes(): number {
+    return Math.min(this.peerMss, this.localMss) - (this.tsOk ? TIMESTAMP_OPTION_BYTES : 0);
+  }
+
+  // ================================================================== arriving segments (RFC 9293 3.10.7)
+
+  handleSegment(nowMs: number, seg: TcpSegment): void {
+    this.counters.segmentsReceived++;
+    this.lastReceiveMs = nowMs;
+    this.keepaliveProbes = 0;
+    const trace = this.host.trace;
+    if (trace) {
+      trace({ type: 'receive', atMs: nowMs, connectionId: this.id, seq: seg.seq, ack: seg.ack, flags: seg.flags, lengthBytes: seg.payload.length, windowBytes: seg.window << (seg.flags & SYN ? 0 : this.sndShift) });
+    }
+    switch (this.state) {
+      case 'CLOSED':
+        return;
+      case 'SYN-SENT':
+        this.handleInSynSent(nowMs, seg);
+        break;
+      default:
+        this.handleSynchronizedOrSynReceived(nowMs, seg);
+    }
+    this.afterInput();
+  }
+
+  /** RFC 9293 3.10.7.3. */
+  private handleInSynSent(nowMs: number, seg: TcpSegment): void {
+    const flags = seg.flags;
+    // First, the ACK bit.
+    if (flags & ACK) {
+      if (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndMax)) {
+        if (!(flags & RST)) this.sendReset(seg.ack, 0, false);
+        this.countDrop('bad-ack');
+        return;
+      }
+    }
+    // Second, the RST bit: only with an acceptable ACK (RFC 5961 3.2's SYN-SENT rule).
+    if (flags & RST) {
+      if (flags & ACK) this.enterClosed(errorOf('ECONNREFUSED', 'connection refused by peer'));
+      else this.countDrop('rst-without-ack');
+      return;
+    }
+    // Fourth, the SYN bit.
+    if (!(flags & SYN)) {
+      this.countDrop('no-syn');
+      return;
+    }
+    this.irs = seg.seq;
+    this.receiveBuffer.rcvNxt = seqAdd(seg.seq, 1);
+    this.rcvAdvRight = this.receiveBuffer.rcvNxt;
+    this.negotiate(seg.options);
+    if (this.tsOk) this.tsRecent = seg.options.timestamp!.value;
+    if (flags & ACK) {
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window; // RFC 7323 2.2: a SYN's window is never scaled.
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.maxSndWnd = this.sndWnd;
+      this.sampleRttOnAck(nowMs, seg);
+      this.timers.clear(Timer.Retransmit);
+      if (this.synRetransmitted) this.rtt.resetAfterSynTimeout();
+      this.setState('ESTABLISHED', nowMs);
+      this.announce('connected');
+      this.ackNow = true;
+      // Data or FIN carried on the SYN-ACK (RFC 9293: continue at the sixth step).
+      this.processDataAndFin(nowMs, seg, seqAdd(seg.seq, 1));
+      if (this.finQueued && this.state === 'ESTABLISHED') this.setState('FIN-WAIT-1', nowMs);
+      else if (this.finQueued && this.state === 'CLOSE-WAIT') this.setState('LAST-ACK', nowMs);
+    } else {
+      // Simultaneous open: SYN-RECEIVED, our SYN is sent again as a SYN-ACK.
+      this.sndWnd = seg.window;
+      this.maxSndWnd = this.sndWnd;
+      this.sndNxt = this.iss;
+      this.setState('SYN-RECEIVED', nowMs);
+      this.timers.clear(Timer.Retransmit);
+    }
+  }
+
+  private handleSynchronizedOrSynReceived(nowMs: number, seg: TcpSegment): void {
+    const flags = seg.flags;
+    const rb = this.receiveBuffer;
+
+    // SYN-RECEIVED: the peer retransmitted its SYN (our SYN-ACK was lost): answer with the SYN-ACK again.
+    if (this.state === 'SYN-RECEIVED' && flags & SYN && !(flags & ACK) && seg.seq === this.irs) {
+      this.sndNxt = this.iss;
+      return;
+    }
+
+    // RFC 7323 5.3: PAWS, before the sequence check (not for RST).
+    if (this.tsOk && !(flags & RST) && seg.options.timestamp !== undefined && seqLt(seg.options.timestamp.value, this.tsRecent)) {
+      this.countDrop('paws');
+      this.ackNow = true;
+      return;
+    }
+
+    // First, the sequence number (RFC 9293 3.10.7.4, the acceptability table).
+    const segLen = seg.payload.length + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
+    const rcvWnd = Math.max(0, seqDiff(this.rcvAdvRight, rb.rcvNxt));
+    if (!segmentAcceptable(seg.seq, segLen, rb.rcvNxt, rcvWnd)) {
+      if (!(flags & RST)) {
+        this.countDrop('out-of-window');
+        this.ackNow = true;
+        // TIME-WAIT: a retransmitted FIN restarts 2 MSL (RFC 9293 3.10.7.4, eighth step).
+        if (this.state === 'TIME-WAIT' && flags & FIN) this.timers.set(Timer.Linger, nowMs + 2 * this.config.mslMs);
+      } else {
+        this.countDrop('rst-out-of-window');
+      }
+      return;
+    }
+
+    // Second, the RST bit (RFC 5961 3.2: exact match resets, otherwise a challenge ACK).
+    if (flags & RST) {
+      if (seg.seq !== rb.rcvNxt) {
+        this.sendChallengeAck(nowMs);
+        return;
+      }
+      this.onReset();
+      return;
+    }
+
+    // Fourth, the SYN bit (RFC 5961 4.2: challenge ACK in any synchronized state and in SYN-RECEIVED).
+    if (flags & SYN) {
+      this.sendChallengeAck(nowMs);
+      return;
+    }
+
+    // Fifth, the ACK field.
+    if (!(flags & ACK)) {
+      this.countDrop('no-ack');
+      return;
+    }
+    if (this.state === 'SYN-RECEIVED') {
+      if (seqLe(seg.ack, this.sndUna) || seqGt(seg.ack, this.sndMax)) {
+        this.sendReset(seg.ack, 0, false);
+        this.countDrop('bad-ack');
+        return;
+      }
+      this.sndWnd = seg.window << this.sndShift;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.timers.clear(Timer.Retransmit);
+      if (this.synRetransmitted) this.rtt.resetAfterSynTimeout();
+      this.setState(this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED', nowMs);
+      this.announce(this.active ? 'connected' : 'accepted');
+    }
+    if (!this.processAck(nowMs, seg)) return;
+
+    // Sixth and seventh: segment text, then the FIN bit.
+    this.processDataAndFin(nowMs, seg, seg.seq);
+  }
+
+  /** RFC 9293 3.10.7.4's ACK processing plus RFC 5961 5.2's acceptable range. Returns false to drop the segment. */
+  private processAck(nowMs: number, seg: TcpSegment): boolean {
+    const ack = seg.ack;
+    // RFC 5961 5.2: ACKs older than one maximum window, or for data never sent, are answered and dropped.
+    if (seqGt(ack, this.sndMax) || seqLt(ack, seqAdd(this.sndUna, -Math.max(this.maxSndWnd, 1)))) {
+      this.countDrop('bad-ack');
+      this.ackNow = true;
+      return false;
+    }
+    const window = seg.window << this.sndShift;
+    if (seqGt(ack, this.sndUna)) {
+      this.onNewAck(nowMs, seg, ack);
+    } else if (ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & FIN) && window === this.sndWnd && this.sndMax !== this.sndUna) {
+      // RFC 5681 2's duplicate ACK definition (counted; fast retransmit comes with loss recovery).
+      this.counters.duplicateAcks++;
+    }
+    // RFC 9293 3.10.7.4: update the send window from the newest segment only.
+    if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack))) {
+      const opened = window > this.sndWnd;
+      this.sndWnd = window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = ack;
+      if (window > this.maxSndWnd) this.maxSndWnd = window;
+      if (opened) this.host.wantsTransmit(this);
+      if (this.host.trace) this.traceWindow(nowMs);
+    }
+    if (this.sndWnd > 0 && this.timers.isArmed(Timer.Persist)) {
+      // The window opened: probing is over; anything outstanding is timed normally again.
+      this.timers.clear(Timer.Persist);
+      this.persistBackoffs = 0;
+      this.probesWithoutAnswer = 0;
+      if (this.sndMax !== this.sndUna) this.armRetransmit(nowMs);
+      this.host.wantsTransmit(this);
+    }
+    if (this.timers.isArmed(Timer.Persist)) this.probesWithoutAnswer = 0;
+    return this.state !== 'CLOSED';
+  }
+
+  private onNewAck(nowMs: number, seg: TcpSegment, ack: number): void {
+    const ackedTotal = seqDiff(ack, this.sndUna);
+    const inFlightBefore = seqDiff(this.sndMax, this.sndUna);
+    // Bytes of data (not SYN/FIN) newly acknowledged leave the send buffer.
+    const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
+    const dataAcked = Math.max(0, seqDiff(seqLt(ack, dataEnd) ? ack : dataEnd, this.sndBufSeq));
+    if (dataAcked > 0) {
+      this.sendBuffer.acknowledge(dataAcked);
+      this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
+    }
+    this.sampleRttOnAck(nowMs, seg);
+    this.sndUna = ack;
+    if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
+    this.rtoRetries = 0;
+    this.lastProgressMs = nowMs;
+    this.cc.onAck(nowMs, ackedTotal, inFlightBefore);
+    if (this.host.trace) this.traceCwnd(nowMs);
+    // RFC 6298 5.2/5.3.
+    if (this.sndUna === this.sndMax) this.timers.clear(Timer.Retransmit);
+    else if (!this.timers.isArmed(Timer.Persist)) this.armRetransmit(nowMs);
+    if (this.writeBlocked && this.sendBuffer.freeBytes > 0 && !this.finQueued) {
+      this.writeBlocked = false;
+      this.host.emit({ type: 'writable', connection: this });
+    }
+    this.host.wantsTransmit(this);
+
+    // Our FIN acknowledged?
+    if (this.finQueued && this.sndUna === seqAdd(this.finSeq(), 1)) {
+      switch (this.state) {
+        case 'FIN-WAIT-1':
+          this.setState('FIN-WAIT-2', nowMs);
+          // An orphaned FIN-WAIT-2 does not wait forever for the peer's FIN (as Linux's tcp_fin_timeout).
+          if (this.appClosed) this.timers.set(Timer.Linger, nowMs + Math.max(2 * this.config.mslMs, 1000));
+          break;
+        case 'CLOSING':
+          this.enterTimeWait(nowMs);
+          break;
+        case 'LAST-ACK':
+          this.enterClosed(undefined);
+          break;
+      }
+    }
+  }
+
+  /** RTT sample from the timestamp echo (RFC 7323 4) or the one timed segment (Karn's rule, RFC 6298 3). */
+  private sampleRttOnAck(nowMs: number, seg: TcpSegment): void {
+    let sample: number | undefined;
+    const ts = seg.options.timestamp;
+    if (this.tsOk && ts !== undefined && ts.echo !== 0) {
+      const d = (this.tsNow(nowMs) - ts.echo) | 0;
+      if (d >= 0) sample = d;
+    } else if (this.rttSeq !== undefined && seqGt(seg.ack, this.rttSeq)) {
+      sample = nowMs - this.rttStartMs;
+    }
+    if (this.rttSeq !== undefined && seqGt(seg.ack, this.rttSeq)) this.rttSeq = undefined;
+    if (sample === undefined) return;
+    this.rtt.onSample(sample);
+    if (this.host.trace) {
+      this.host.trace({ type: 'rtt', atMs: nowMs, connectionId: this.id, sampleMs: sample, srttMs: this.rtt.srttMs, rttvarMs: this.rtt.rttvarMs, rtoMs: this.rtt.rtoMs });
+    }
+  }
+
+  /** Sixth and seventh steps: place data, then the FIN (RFC 9293 3.10.7.4). */
+  private processDataAndFin(nowMs: number, seg: TcpSegment, dataSeq: number): void {
+    const rb = this.receiveBuffer;
+    const flags = seg.flags;
+    // RFC 7323 4.3: TS.Recent follows segments that cover Last.ACK.sent.
+    const ts = seg.options.timestamp;
+    if (this.tsOk && ts !== undefined && seqGe(ts.value, this.tsRecent) && seqLe(seg.seq, this.lastAckSent)) this.tsRecent = ts.value;
+
+    const payload = seg.payload;
+    const canReceive = this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2';
+    if (payload.length > 0) {
+      if (!canReceive || this.peerFinDone) {
+        // The peer's FIN was consumed: nothing after it can be data.
+        this.ackNow = true;
+        return;
+      }
+      if (this.appClosed && seqGt(seqAdd(dataSeq, payload.length), rb.rcvNxt)) {
+        // Nobody will read this: the peer must learn its data is lost (as Linux does after close()).
+        this.sendReset(this.sndMax, seqAdd(dataSeq, payload.length), true);
+        this.enterClosed(undefined);
+        return;
+      }
+      const windowBytes = Math.max(0, seqDiff(this.rcvAdvRight, rb.rcvNxt));
+      const before = rb.rcvNxt;
+      const { delivered, result } = rb.receive(dataSeq, payload, windowBytes);
+      if (result !== 'ok') this.countDrop(result);
+      if (delivered > 0) {
+        this.counters.bytesReceived += delivered;
+        if (!this.readablePending) {
+          this.readablePending = true;
+          this.host.emit({ type: 'readable', connection: this });
+        }
+      }
+      // RFC 5681 4.2: out-of-order data, or data filling a hole, is acknowledged at once.
+      if (dataSeq !== before || rb.hasOutOfOrder || result !== 'ok' || delivered > payload.length) {
+        this.ackNow = true;
+      } else if (this.config.delayedAckMs <= 0) {
+        this.ackNow = true;
+      } else {
+        if (payload.length >= this.mssBytes) this.unackedFullSegments++;
+        if (this.unackedFullSegments >= 2) this.ackNow = true;
+        else if (!this.timers.isArmed(Timer.DelayedAck)) this.timers.set(Timer.DelayedAck, nowMs + this.config.delayedAckMs);
+      }
+    }
+
+    if (flags & FIN && this.peerFinSeq === undefined) {
+      const finSeq = seqAdd(dataSeq, payload.length);
+      // A FIN beyond the window is not accepted yet; the peer will send it again.
+      if (seqLe(finSeq, seqAdd(this.rcvAdvRight, 0)) || finSeq === rb.rcvNxt) this.peerFinSeq = finSeq;
+      this.ackNow = true;
+    }
+    if (this.peerFinSeq !== undefined && !this.peerFinDone && rb.rcvNxt === this.peerFinSeq) this.onPeerFin(nowMs);
+  }
+
+  /** The FIN is next in sequence: consume it (RFC 9293 3.10.7.4, eighth step). */
+  private onPeerFin(nowMs: number): void {
+    const rb = this.receiveBuffer;
+    this.peerFinDone = true;
+    rb.rcvNxt = seqAdd(rb.rcvNxt, 1);
+    this.rcvAdvRight = seqMax(this.rcvAdvRight, rb.rcvNxt);
+    this.ackNow = true;
+    this.timers.clear(Timer.DelayedAck);
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        this.setState('CLOSE-WAIT', nowMs);
+        break;
+      case 'FIN-WAIT-1':
+        if (this.sndUna === seqAdd(this.finSeq(), 1)) this.enterTimeWait(nowMs);
+        else this.setState('CLOSING', nowMs);
+        break;
+      case 'FIN-WAIT-2':
+        this.enterTimeWait(nowMs);
+        break;
+    }
+    if (!this.finEmitted && !this.appClosed) {
+      this.finEmitted = true;
+      this.host.emit({ type: 'end', connection: this });
+    }
+  }
+
+  private onReset(): void {
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+        // A passive open goes back to LISTEN silently; an active one was refused (RFC 9293 3.10.7.4).
+        this.enterClosed(this.active ? errorOf('ECONNREFUSED', 'connection refused by peer') : undefined);
+        return;
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        this.enterClosed(this.appClosed ? undefined : errorOf('ECONNRESET', 'connection reset by peer'));
+        return;
+      default:
+        // CLOSING, LAST-ACK, TIME-WAIT: the application is done with it already.
+        this.enterClosed(undefined);
+    }
+  }
+
+  private sendChallengeAck(nowMs: number): void {
+    if (nowMs - this.challengeWindowStartMs >= 1000) {
+      this.challengeWindowStartMs = nowMs;
+      this.challengeAcksInWindow = 0;
+    }
+    if (this.challengeAcksInWindow >= CHALLENGE_ACKS_PER_S) {
+      this.countDrop('challenge-ack-limited');
+      return;
+    }
+    this.challengeAcksInWindow++;
+    this.counters.challengeAcks++;
+    this.pendingChallengeAck = true;
+  }
+
+  // ================================================================== timers
+
+  handleTimeout(nowMs: number): void {
+    const t = this.timers;
+    if (t.get(Timer.Retransmit) <= nowMs) {
+      t.clear(Timer.Retransmit);
+      this.onRetransmitTimeout(nowMs);
+    }
+    if (this.isClosed()) return this.afterInput();
+    if (t.get(Timer.Persist) <= nowMs) {
+      t.clear(Timer.Persist);
+      this.onPersistTimeout(nowMs);
+    }
+    if (this.isClosed()) return this.afterInput();
+    if (t.get(Timer.DelayedAck) <= nowMs) {
+      t.clear(Timer.DelayedAck);
+      this.ackNow = true;
+    }
+    if (t.get(Timer.Keepalive) <= nowMs) {
+      t.clear(Timer.Keepalive);
+      this.onKeepaliveTimeout(nowMs);
+    }
+    if (this.isClosed()) return this.afterInput();
+    if (t.get(Timer.Linger) <= nowMs) {
+      t.clear(Timer.Linger);
+      // TIME-WAIT done (RFC 9293 3.10.8), or an orphaned FIN-WAIT-2 gave up waiting.
+      this.enterClosed(undefined);
+    }
+    this.afterInput();
+  }
+
+  private onRetransmitTimeout(nowMs: number): void {
+    const c = this.config;
+    this.counters.timeouts++;
+    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+      if (this.synRetries >= c.synRetries) {
+        this.enterClosed(errorOf('ETIMEDOUT', `no answer to the ${this.state === 'SYN-SENT' ? 'SYN' : 'SYN-ACK'} after ${c.synRetries} retries`));
+        return;
+      }
+      this.synRetries++;
+      this.synRetransmitted = true;
+      this.rtt.onTimeout();
+      this.sndNxt = this.iss;
+      this.traceRto(nowMs);
+      this.host.wantsTransmit(this);
+      return;
+    }
+    if (this.sndUna === this.sndMax) return;
+    const userTimedOut = c.userTimeoutMs > 0 && nowMs - this.lastProgressMs >= c.userTimeoutMs;
+    if (this.rtoRetries >= c.maxRetransmits || userTimedOut) {
+      this.enterClosed(errorOf('ETIMEDOUT', userTimedOut ? `no acknowledgment within the user timeout of ${c.userTimeoutMs} ms` : `no acknowledgment after ${c.maxRetransmits} retransmissions`));
+      return;
+    }
+    this.rtoRetries++;
+    this.rtt.onTimeout();
+    this.cc.onRto(nowMs, seqDiff(this.sndMax, this.sndUna));
+    if (this.host.trace) this.traceCwnd(nowMs);
+    // Go-back-N: send again from the first unacknowledged byte; Karn's rule discards the timed segment.
+    this.sndNxt = this.sndUna;
+    this.rttSeq = undefined;
+    this.traceRto(nowMs);
+    this.host.wantsTransmit(this);
+  }
+
+  private onPersistTimeout(nowMs: number): void {
+    const c = this.config;
+    if (this.probesWithoutAnswer >= c.maxRetransmits || (c.userTimeoutMs > 0 && nowMs - this.lastReceiveMs >= c.userTimeoutMs)) {
+      this.enterClosed(errorOf('ETIMEDOUT', 'zero-window probes went unanswered'));
+      return;
+    }
+    this.probesWithoutAnswer++;
+    this.persistBackoffs++;
+    this.probeNow = true;
+    this.host.wantsTransmit(this);
+  }
+
+  private onKeepaliveTimeout(nowMs: number): void {
+    const c = this.config;
+    if (c.keepaliveIdleMs <= 0 || !isSynchronized(this.state)) return;
+    const idleMs = nowMs - Math.max(this.lastReceiveMs, this.lastSendMs);
+    if (this.sndMax !== this.sndUna || this.timers.isArmed(Timer.Persist)) return this.armKeepalive(nowMs);
+    if (this.keepaliveProbes === 0 && idleMs < c.keepaliveIdleMs) return this.armKeepalive(nowMs);
+    if (this.keepaliveProbes >= c.keepaliveProbes) {
+      this.enterClosed(errorOf('ETIMEDOUT', `no answer to ${c.keepaliveProbes} keepalive probes`));
+      return;
+    }
+    this.keepaliveProbes++;
+    this.keepaliveNow = true;
+    this.timers.set(Timer.Keepalive, nowMs + c.keepaliveIntervalMs);
+    this.host.wantsTransmit(this);
+  }
+
+  private armKeepalive(nowMs: number): void {
+    if (this.config.keepaliveIdleMs <= 0) return;
+    const last = Math.max(this.lastReceiveMs, this.lastSendMs);
+    this.timers.set(Timer.Keepalive, Math.max(nowMs, last) + this.config.keepaliveIdleMs);
+  }
+
+  private armRetransmit(nowMs: number): void {
+    this.timers.set(Timer.Retransmit, nowMs + this.rtt.rtoMs);
+  }
+
+  private persistIntervalMs(): number {
+    const base = Math.max(this.rtt.rtoMs, this.config.persistMinMs);
+    return Math.min(base * Math.pow(2, this.persistBackoffs), this.config.persistMaxMs);
+  }
+
+  /** A method, not a field test, so control-flow narrowing does not assume the state is unchanged. */
+  isClosed(): boolean {
+    return this.state === 'CLOSED';
+  }
+
+  /** Earliest deadline of this connection (Infinity when none). */
+  nextDeadlineMs(): number {
+    return this.timers.earliest();
+  }
+
+  // ================================================================== sending
+
+  /** The next datagram this connection wants to send now, or undefined. */
+  pollTransmit(nowMs: number): Uint8Array | undefined {
+    switch (this.state) {
+      case 'CLOSED':
+        return undefined;
+      case 'SYN-SENT':
+        if (this.sndNxt === this.iss) return this.sendSyn(nowMs, false);
+        return undefined;
+      case 'SYN-RECEIVED':
+        if (this.sndNxt === this.iss) return this.sendSyn(nowMs, true);
+        return this.pollAckOnly(nowMs);
+    }
+    if (this.datagramQueue.length > 0) {
+      const payload = this.datagramQueue.shift()!;
+      this.counters.datagramsSent++;
+      return encodeUnreliableDatagram(this.localPort, this.remotePort, payload);
+    }
+    const out = this.pollData(nowMs) ?? this.pollAckOnly(nowMs);
+    return out;
+  }
+
+  private sendSyn(nowMs: number, synAck: boolean): Uint8Array {
+    const c = this.config;
+    const options: TcpOptions = { mss: this.localMss };
+    if (synAck) {
+      // Only what the peer offered is answered (RFC 7323 1.3, RFC 2018 2).
+      if (this.sackOk) options.sackPermitted = true;
+      if (this.tsOk) options.timestamp = { value: this.tsNow(nowMs), echo: this.tsRecent };
+      if (this.wscaleOk) options.windowScale = this.rcvShift;
+    } else {
+      if (c.sack) options.sackPermitted = true;
+      if (c.timestamps) options.timestamp = { value: this.tsNow(nowMs), echo: 0 };
+      if (c.windowScaling) options.windowScale = this.offeredShift;
+    }
+    const window = Math.min(this.receiveBuffer.freeBytes, TCP_MAX_WINDOW_FIELD);
+    const flags = synAck ? SYN | ACK : SYN;
+    const ack = synAck ? this.receiveBuffer.rcvNxt : 0;
+    const bytes = allocSegmentDatagram(
+      { srcPort: this.localPort, dstPort: this.remotePort, seq: this.iss, ack, flags, window, checksum: 0, urgentPointer: 0, options },
+      0,
+    );
+    sealDatagram(bytes);
+    this.rcvAdvRight = seqAdd(this.receiveBuffer.rcvNxt, window);
+    this.lastAckSent = this.receiveBuffer.rcvNxt;
+    const retransmit = this.synRetries > 0;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
+    if (!retransmit && !this.tsOk) {
+      this.rttSeq = this.iss;
+      this.rttStartMs = nowMs;
+    } else if (retransmit) {
+      this.rttSeq = undefined;
+    }
+    this.armRetransmit(nowMs);
+    this.afterSend(nowMs, this.iss, ack, flags, 0, window, retransmit);
+    return bytes;
+  }
+
+  /** Data, FIN, and probes (RFC 9293 3.8.6.2.1 sender SWS avoidance, RFC 896 Nagle). */
+  private pollData(nowMs: number): Uint8Array | undefined {
+    if (this.state === 'TIME-WAIT' || this.state === 'FIN-WAIT-2') return undefined;
+    const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
+    const finSeq = dataEnd;
+    const unsent = Math.max(0, seqDiff(dataEnd, this.sndNxt));
+    const maxPayload = this.maxPayloadBytes();
+    const sendLimit = Math.min(this.sndWnd, this.cc.cwndBytes);
+    const room = seqDiff(seqAdd(this.sndUna, sendLimit), this.sndNxt);
+
+    if (this.probeNow) {
+      this.probeNow = false;
+      // Zero window or a window too small to use: send what fits, at least one byte, beyond the edge if needed.
+      if (unsent > 0 || seqLt(this.sndUna, dataEnd)) {
+        this.sndNxt = this.sndUna;
+        const avail = seqDiff(dataEnd, this.sndNxt);
+        const len = Math.max(1, Math.min(avail, Math.max(room, 0), maxPayload));
+        this.counters.zeroWindowProbes++;
+        this.timers.set(Timer.Persist, nowMs + this.persistIntervalMs());
+        return this.sendDataSegment(nowMs, len, false, dataEnd, true);
+      }
+    }
+
+    if (unsent > 0) {
+      let len = Math.min(unsent, maxPayload, Math.max(room, 0));
+      const isRetransmit = seqLt(this.sndNxt, this.sndMax);
+      if (len > 0 && !isRetransmit && len < maxPayload) {
+        const idle = this.sndMax === this.sndUna;
+        const pushAll = len === unsent && (this.noDelay || idle || this.finQueued);
+        const halfWindow = len >= this.maxSndWnd / 2 && (this.noDelay || idle);
+        if (!pushAll && !halfWindow) len = 0;
+      }
+      if (len > 0) {
+        const fin = this.finQueued && seqAdd(this.sndNxt, len) === finSeq && this.finAllowedInState();
+        return this.sendDataSegment(nowMs, len, fin, dataEnd, false);
+      }
+      // Could not send: with nothing in flight, only the persist timer can get things moving again.
+      if (this.sndMax === this.sndUna && !this.timers.isArmed(Timer.Persist) && !this.timers.isArmed(Timer.Retransmit)) {
+        this.timers.set(Timer.Persist, nowMs + this.persistIntervalMs());
+      }
+      return undefined;
+    }
+
+    // A FIN on its own (no data left to carry it).
+    if (this.finQueued && this.sndNxt === finSeq && this.finAllowedInState()) {
+      return this.sendDataSegment(nowMs, 0, true, dataEnd, false);
+    }
+    return undefined;
+  }
+
+  private finAllowedInState(): boolean {
+    const s = this.state;
+    return s === 'FIN-WAIT-1' || s === 'LAST-ACK' || s === 'CLOSING';
+  }
+
+  /** Sequence number of our FIN (valid once queued). */
+  private finSeq(): number {
+    return seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
+  }
+
+  /** Data bytes that fit in the next segment with the options it will carry. */
+  private maxPayloadBytes(): number {
+    const optionBytes = this.segmentOptionsLength();
+    const mss = Math.min(this.peerMss, this.localMss);
+    return Math.max(1, Math.min(mss - optionBytes, this.config.maxDatagramBytes - ENCAP_OVERHEAD_BYTES - TCP_HEADER_BYTES - optionBytes));
+  }
+
+  private segmentOptionsLength(): number {
+    let len = this.tsOk ? TIMESTAMP_OPTION_BYTES : 0;
+    if (this.sackOk && this.receiveBuffer.hasOutOfOrder) {
+      const blocks = Math.min(this.receiveBuffer.sackBlocks(4).length, maxSackBlocks(this.tsOk));
+      len += 4 + 8 * blocks;
+    }
+    return len;
+  }
+
+  private sendDataSegment(nowMs: number, len: number, fin: boolean, dataEnd: number, probe: boolean): Uint8Array {
+    const seq = this.sndNxt;
+    const retransmit = seqLt(seq, this.sndMax);
+    let flags = ACK;
+    if (fin) flags |= FIN;
+    if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
+    const { bytes, window, ack } = this.buildSegment(nowMs, seq, flags, len);
+    if (len > 0) this.sendBuffer.copy(seqDiff(seq, this.sndBufSeq), bytes, bytes.length - CRC_BYTES - len, len);
+    sealDatagram(bytes);
+    const wasIdle = this.sndMax === this.sndUna;
+    this.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
+    if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+    if (wasIdle) {
+      this.lastProgressMs = nowMs;
+      if (nowMs - this.lastSendMs > this.rtt.rtoMs && this.lastSendMs > 0 && len > 0) this.cc.onIdle(nowMs);
+    }
+    if (retransmit) {
+      this.counters.segmentsRetransmitted++;
+      this.counters.bytesRetransmitted += len;
+      if (this.host.trace) this.host.trace({ type: 'retransmit', atMs: nowMs, connectionId: this.id, seq, lengthBytes: len, reason: probe ? 'probe' : 'rto' });
+    } else {
+      this.counters.bytesSent += len;
+      if (!this.tsOk && this.rttSeq === undefined && len > 0) {
+        this.rttSeq = seq;
+        this.rttStartMs = nowMs;
+      }
+    }
+    if (!probe && !this.timers.isArmed(Timer.Retransmit)) this.armRetransmit(nowMs);
+    this.afterSend(nowMs, seq, ack, flags, len, window, retransmit);
+    return bytes;
+  }
+
+  private pollAckOnly(nowMs: number): Uint8Array | undefined {
+    if (this.keepaliveNow) {
+      this.keepaliveNow = false;
+      this.counters.keepalivesSent++;
+      // RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT - 1 draws an ACK.
+      return this.sendBareAck(nowMs, seqAdd(this.sndMax, -1));
+    }
+    if (this.pendingChallengeAck) {
+      this.pendingChallengeAck = false;
+      return this.sendBareAck(nowMs, this.sndMax);
+    }
+    if (!this.ackNow) {
+      if (this.unackedFullSegments === 0 && !this.timers.isArmed(Timer.DelayedAck) && this.windowUpdateWorthSending()) this.ackNow = true;
+      else return undefined;
+    }
+    // While going back N, SND.NXT is behind; a bare ACK carries the first unsent number (as BSD does), or the
+    // peer would find it outside its window and never see the acknowledgment.
+    return this.sendBareAck(nowMs, this.sndMax);
+  }
+
+  private sendBareAck(nowMs: number, seq: number): Uint8Array {
+    const { bytes, window, ack } = this.buildSegment(nowMs, seq, ACK, 0);
+    sealDatagram(bytes);
+    this.afterSend(nowMs, seq, ack, ACK, 0, window, false);
+    return bytes;
+  }
+
+  /** Header with ACK, window and options for a synchronized state; the payload is copied by the caller. */
+  private buildSegment(nowMs: number, seq: number, flags: number, payloadBytes: number): { bytes: Uint8Array; window: number; ack: number } {
+    const rb = this.receiveBuffer;
+    const options: TcpOptions = {};
+    if (this.tsOk) options.timestamp = { value: this.tsNow(nowMs), echo: this.tsRecent };
+    if (this.sackOk && rb.hasOutOfOrder) options.sack = rb.sackBlocks(maxSackBlocks(this.tsOk));
+    const windowField = this.windowFieldToAdvertise();
+    const ack = rb.rcvNxt;
+    const bytes = allocSegmentDatagram(
+      { srcPort: this.localPort, dstPort: this.remotePort, seq, ack, flags, window: windowField, checksum: 0, urgentPointer: 0, options },
+      payloadBytes,
+    );
+    this.rcvAdvRight = seqMax(this.rcvAdvRight, seqAdd(ack, windowField << this.rcvShift));
+    this.lastAckSent = ack;
+    return { bytes, window: windowField << this.rcvShift, ack };
+  }
+
+  /**
+   * The window field to send: RFC 9293 3.8.6.2.2 receiver SWS avoidance (the right edge moves only by
+   * min(buffer / 2, MSS) or more) and never shrinking the edge already offered.
+   */
+  private windowFieldToAdvertise(): number {
+    const rb = this.receiveBuffer;
+    const free = rb.freeBytes;
+    const scale = this.rcvShift;
+    const maxWindow = TCP_MAX_WINDOW_FIELD << scale;
+    const offered = Math.max(0, seqDiff(this.rcvAdvRight, rb.rcvNxt));
+    let window = Math.min(free, maxWindow);
+    const threshold = Math.min(this.config.receiveBufferBytes / 2, this.mssBytes);
+    if (window - offered < threshold && window > offered) window = offered;
+    if (window < offered) window = offered; // never shrink (RFC 9293 3.8.6)
+    let field = Math.ceil(window / (1 << scale));
+    if (field > TCP_MAX_WINDOW_FIELD) field = TCP_MAX_WINDOW_FIELD;
+    // Rounding up may not offer more than the buffer holds unless it keeps an edge already offered.
+    if (field << scale > Math.max(free, offered)) field = Math.floor(Math.max(free, offered) / (1 << scale));
+    return field;
+  }
+
+  /** Would an ACK now open the window by enough to be worth a segment (RFC 1122 4.2.3.3)? */
+  private windowUpdateWorthSending(): boolean {
+    const rb = this.receiveBuffer;
+    const offered = Math.max(0, seqDiff(this.rcvAdvRight, rb.rcvNxt));
+    const possible = Math.min(rb.freeBytes, TCP_MAX_WINDOW_FIELD << this.rcvShift);
+    const threshold = Math.min(this.config.receiveBufferBytes / 2, 2 * this.mssBytes);
+    return possible - offered >= threshold;
+  }
+
+  private afterSend(nowMs: number, seq: number, ack: number, flags: number, len: number, window: number, retransmit: boolean): void {
+    this.counters.segmentsSent++;
+    this.ackNow = false;
+    this.unackedFullSegments = 0;
+    this.timers.clear(Timer.DelayedAck);
+    this.lastSendMs = nowMs;
+    if (this.host.trace) {
+      this.host.trace({ type: 'send', atMs: nowMs, connectionId: this.id, seq, ack, flags, lengthBytes: len, windowBytes: window, retransmit });
+    }
+  }
+
+  private tsNow(nowMs: number): number {
+    return (Math.floor(nowMs) + this.tsOffset) >>> 0;
+  }
+
+  // ================================================================== state changes
+
+  private setState(next: TcpState, nowMs = this.lastReceiveMs): void {
+    const prev = this.state;
+    if (prev === next) return;
+    this.state = next;
+    if (this.host.trace) this.host.trace({ type: 'state', atMs: nowMs, connectionId: this.id, from: prev, to: next });
+    if (next === 'ESTABLISHED') this.armKeepalive(nowMs);
+  }
+
+  private announce(type: 'accepted' | 'connected'): void {
+    if (this.announced) return;
+    this.announced = true;
+    this.host.emit({ type, connection: this });
+  }
+
+  private enterTimeWait(nowMs: number): void {
+    this.setState('TIME-WAIT', nowMs);
+    this.timers.clearAll();
+    this.timers.set(Timer.Linger, nowMs + 2 * this.config.mslMs);
+    this.emitClosed(undefined);
+  }
+
+  /** CLOSED: forget everything; tell the application once. */
+  enterClosed(error: ConnectionError | undefined): void {
+    if (this.state === 'CLOSED' && this.closedEmitted) return;
+    this.error = error;
+    this.setState('CLOSED');
+    this.timers.clearAll();
+    this.datagramQueue.length = 0;
+    this.emitClosed(error);
+    this.host.timersChanged(this);
+    this.host.closed(this);
+  }
+
+  private emitClosed(error: ConnectionError | undefined): void {
+    if (this.closedEmitted) return;
+    this.closedEmitted = true;
+    // A passive connection the application never saw disappears silently.
+    if (!this.announced && !this.active) return;
+    this.host.emit(error ? { type: 'closed', connection: this, error } : { type: 'closed', connection: this });
+  }
+
+  private sendReset(seq: number, ack: number, withAck: boolean): void {
+    const bytes = allocSegmentDatagram(
+      { srcPort: this.localPort, dstPort: this.remotePort, seq, ack: withAck ? ack : 0, flags: withAck ? RST | ACK : RST, window: 0, checksum: 0, urgentPointer: 0, options: {} },
+      0,
+    );
+    sealDatagram(bytes);
+    this.counters.segmentsSent++;
+    if (this.host.trace) this.host.trace({ type: 'send', atMs: this.lastSendMs, connectionId: this.id, seq, ack, flags: withAck ? RST | ACK : RST, lengthBytes: 0, windowBytes: 0, retransmit: false });
+    this.host.sendControl(this.remote, bytes);
+  }
+
+  /** Called after every input: report timer changes and pending output to the host. */
+  private afterInput(): void {
+    if (this.ackNow || this.pendingChallengeAck || this.probeNow || this.keepaliveNow) this.host.wantsTransmit(this);
+    this.host.timersChanged(this);
+  }
+
+  /** After the driver drained this connection's output: timers may have been armed. */
+  afterTransmit(): void {
+    this.host.timersChanged(this);
+  }
+
+  receiveDatagram(payload: Uint8Array): void {
+    if (!isSynchronized(this.state) && this.state !== 'SYN-RECEIVED') {
+      this.countDrop('datagram-not-connected');
+      return;
+    }
+    this.counters.datagramsReceived++;
+    this.host.emit({ type: 'datagram', connection: this, bytes: payload.slice() });
+  }
+
+  countDrop(reason: string): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    if (this.host.trace) this.host.trace({ type: 'drop', atMs: this.lastReceiveMs, reason, connectionId: this.id });
+  }
+
+  private traceRto(nowMs: number): void {
+    if (this.host.trace) this.host.trace({ type: 'rto', atMs: nowMs, connectionId: this.id, rtoMs: this.rtt.rtoMs, backoffs: this.rtt.backoffs });
+  }
+
+  private traceCwnd(nowMs: number): void {
+    this.host.trace?.({ type: 'cwnd', atMs: nowMs, connectionId: this.id, cwndBytes: this.cc.cwndBytes, ssthreshBytes: this.cc.ssthreshBytes });
+  }
+
+  private traceWindow(nowMs: number): void {
+    this.host.trace?.({ type: 'window', atMs: nowMs, connectionId: this.id, sendWindowBytes: this.sndWnd, receiveWindowBytes: Math.max(0, seqDiff(this.rcvAdvRight, this.receiveBuffer.rcvNxt)) });
+  }
+
+  stats(): ConnectionStats {
+    const rb = this.receiveBuffer;
+    return {
+      id: this.id,
+      state: this.state,
+      profile: this.config.profile,
+      remote: { ...this.remote },
+      localPort: this.localPort,
+      remotePort: this.remotePort,
+      iss: this.iss,
+      irs: this.irs,
+      sndUna: this.sndUna,
+      sndNxt: this.sndNxt,
+      sndMax: this.sndMax,
+      sndWl1: this.sndWl1,
+      sndWl2: this.sndWl2,
+      rcvNxt: rb.rcvNxt,
+      mssBytes: this.mssBytes,
+      peerMssBytes: this.peerMss,
+      sendWindowBytes: this.sndWnd,
+      receiveWindowBytes: Math.max(0, seqDiff(this.rcvAdvRight, rb.rcvNxt)),
+      sendWindowShift: this.sndShift,
+      receiveWindowShift: this.rcvShift,
+      sackPermitted: this.sackOk,
+      timestamps: this.tsOk,
+      cwndBytes: this.cc.cwndBytes,
+      ssthreshBytes: this.cc.ssthreshBytes,
+      inFlightBytes: seqDiff(this.sndMax, this.sndUna),
+      congestionControl: this.cc.name,
+      srttMs: this.rtt.srttMs,
+      rttvarMs: this.rtt.rttvarMs,
+      rtoMs: this.rtt.rtoMs,
+      sendBufferedBytes: this.sendBuffer.lengthBytes,
+      receiveBufferedBytes: rb.readableBytes,
+      outOfOrderBytes: rb.outOfOrderBytes,
+      ...this.counters,
+      drops: { ...this.drops },
+      timers: this.timers.toRecord(),
+    };
+  }
+}
+
+/** RFC 9293 3.10.7.4: the four cases of segment acceptability. */
+export function segmentAcceptable(seq: number, segLen: number, rcvNxt: number, rcvWnd: number): boolean {
+  const windowEnd = seqAdd(rcvNxt, rcvWnd);
+  if (segLen === 0) {
+    if (rcvWnd === 0) return seq === rcvNxt;
+    return seqLe(rcvNxt, seq) && seqLt(seq, windowEnd);
+  }
+  if (rcvWnd === 0) return false;
+  const last = seqAdd(seq, segLen - 1);
+  return (seqLe(rcvNxt, seq) && seqLt(seq, windowEnd)) || (seqLe(rcvNxt, last) && seqLt(last, windowEnd));
+}
+
+/** The smallest window-scale shift that lets the whole buffer be offered (RFC 7323 2.3). */
+export function windowShiftFor(bufferBytes: number): number {
+  let shift = 0;
+  while (shift < MAX_WINDOW_SHIFT && bufferBytes >> shift > TCP_MAX_WINDOW_FIELD) shift++;
+  return shift;
+}
+
+function errorOf(code: ErrorCode, message: string): ConnectionError {
+  return { code, message };
+}
+
+function sendError(error: ConnectionError | undefined): Error {
+  const e = new Error(error ? `write after the connection failed: ${error.message}` : 'write after end') as Error & { code: string };
+  e.code = error?.code ?? 'EPIPE';
+  return e;
+}

@@ -1,0 +1,358 @@
+// One UDP socket's worth of protocol: demultiplexes datagrams to connections by (peer address, UDP port,
+// TCP ports), answers segments for no connection, owns the seeded PRNG, the event queue and the timer heap.
+// Sans-IO: time comes in as an argument, datagrams and events go out through poll calls.
+import { resolveConfig, type ConnectionConfig } from './config.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import type { EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
+import { Prng } from './prng.js';
+import { seqAdd, seqGt } from './seq.js';
+import { TimerHeap } from './timer-heap.js';
+import { allocSegmentDatagram, decodeDatagram, sealDatagram } from './wire/encapsulation.js';
+import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
+
+export interface EndpointOptions extends Partial<ConnectionConfig> {
+  /** Seeds the endpoint's PRNG: ISNs, ephemeral ports, timestamp offsets. */
+  seed: number;
+  /** Test hook: every connection starts with this ISN instead of a random one. */
+  fixedIsn?: number;
+  /** Test hook: timestamps start from this offset instead of a random one (RFC 7323 5.4). */
+  fixedTimestampOffset?: number;
+  /** Receives typed trace events synchronously. */
+  trace?: TraceHook;
+}
+
+export interface ListenOptions extends Partial<ConnectionConfig> {
+  /** Only this TCP port; absent: any port. */
+  port?: number;
+  /** Half-open connections (SYN-RECEIVED) allowed at once; further SYNs are dropped and counted. */
+  backlog?: number;
+}
+
+export interface ConnectOptions extends Partial<ConnectionConfig> {
+  /** TCP destination port; defaults to the remote UDP port. */
+  port?: number;
+}
+
+export interface EndpointStats {
+  connections: number;
+  datagramsReceived: number;
+  datagramsSent: number;
+  /** Datagrams dropped before reaching a connection, by reason. */
+  drops: Record<string, number>;
+  resetsSent: number;
+}
+
+interface Listener {
+  config: ConnectionConfig;
+  backlog: number;
+  halfOpen: number;
+}
+
+/** Everything reachable at one UDP address: its connections keyed by localPort * 65536 + remotePort. */
+interface Peer {
+  remote: Remote;
+  connections: Map<number, Connection>;
+}
+
+const EPHEMERAL_LOW = 49152;
+const EPHEMERAL_HIGH = 65535;
+const DEFAULT_BACKLOG = 128;
+
+export class Endpoint {
+  private readonly prng: Prng;
+  private readonly baseConfig: ConnectionConfig;
+  private readonly options: EndpointOptions;
+  private readonly peers = new Map<string, Map<number, Peer>>();
+  private readonly listeners = new Map<number, Listener>();
+  private anyListener: Listener | undefined;
+  private readonly halfOpenOf = new WeakMap<Connection, Listener>();
+  private readonly events: EndpointEvent[] = [];
+  private eventHead = 0;
+  private readonly control: Transmit[] = [];
+  private readonly pending = new Set<Connection>();
+  private readonly timerDirty = new Set<Connection>();
+  private readonly heap = new TimerHeap<Connection>();
+  private nextConnectionId = 1;
+  private connectionCount = 0;
+  private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0 };
+  private readonly drops: Record<string, number> = {};
+  private readonly host: ConnectionHost;
+
+  constructor(options: EndpointOptions) {
+    if (!Number.isFinite(options.seed)) throw new TypeError('Endpoint needs a numeric seed');
+    this.options = options;
+    this.prng = new Prng(options.seed);
+    const { seed: _s, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, ...config } = options;
+    this.baseConfig = resolveConfig(config);
+    const self = this;
+    this.host = {
+      emit: (event) => this.events.push(event),
+      sendControl: (remote, bytes) => {
+        this.counters.resetsSent++;
+        this.control.push({ remote, bytes });
+      },
+      wantsTransmit: (conn) => this.pending.add(conn),
+      timersChanged: (conn) => this.timerDirty.add(conn),
+      closed: (conn) => this.forget(conn),
+      get trace() {
+        return self.options.trace;
+      },
+    };
+  }
+
+  /** Accept incoming connections: on one TCP port, or on any when no port is given. */
+  listen(opts: ListenOptions = {}): void {
+    const { port, backlog, ...overrides } = opts;
+    const listener: Listener = { config: resolveConfig(this.baseConfig, overrides), backlog: backlog ?? DEFAULT_BACKLOG, halfOpen: 0 };
+    if (port === undefined) this.anyListener = listener;
+    else {
+      checkPort(port);
+      this.listeners.set(port, listener);
+    }
+  }
+
+  /** Stop accepting (existing connections are unaffected). */
+  unlisten(port?: number): void {
+    if (port === undefined) this.anyListener = undefined;
+    else this.listeners.delete(port);
+  }
+
+  /** Active open towards a peer's UDP address; the SYN leaves on the next pollTransmit. */
+  connect(nowMs: number, remote: Remote, opts: ConnectOptions = {}): Connection {
+    const { port, ...overrides } = opts;
+    const remotePort = port ?? remote.port;
+    checkPort(remotePort);
+    checkPort(remote.port);
+    const config = resolveConfig(this.baseConfig, overrides);
+    const peer = this.peerFor(remote, true)!;
+    const localPort = this.ephemeralPort(peer, remotePort);
+    const conn = this.createConnection(nowMs, peer, localPort, remotePort, config, true);
+    conn.openActive(nowMs);
+    this.timerDirty.add(conn);
+    return conn;
+  }
+
+  /** One received UDP payload. Never throws on bad input: drops are counted by reason. */
+  handleDatagram(nowMs: number, remote: Remote, bytes: Uint8Array): void {
+    this.counters.datagramsReceived++;
+    const decoded = decodeDatagram(bytes);
+    if (!decoded.ok) {
+      this.countDrop(decoded.reason, nowMs);
+      return;
+    }
+    const d = decoded.value;
+    if (d.kind === 'datagram') {
+      const conn = this.peerFor(remote, false)?.connections.get(d.dstPort * 65536 + d.srcPort);
+      if (conn === undefined) this.countDrop('datagram-no-connection', nowMs);
+      else conn.receiveDatagram(d.payload);
+      return;
+    }
+    this.handleSegment(nowMs, remote, d.segment);
+  }
+
+  private handleSegment(nowMs: number, remote: Remote, seg: TcpSegment): void {
+    const peer = this.peerFor(remote, false);
+    const key = seg.dstPort * 65536 + seg.srcPort;
+    let conn = peer?.connections.get(key);
+    // RFC 9293 3.6.1 / RFC 6191: a new SYN may reuse a port pair in TIME-WAIT if it is beyond the old one.
+    if (conn !== undefined && conn.state === 'TIME-WAIT' && seg.flags & SYN && !(seg.flags & ACK) && seqGt(seg.seq, conn.rcvNxt)) {
+      conn.enterClosed(undefined);
+      conn = undefined;
+    }
+    if (conn !== undefined) {
+      const wasHalfOpen = conn.state === 'SYN-RECEIVED';
+      conn.handleSegment(nowMs, seg);
+      if (wasHalfOpen && conn.state !== 'SYN-RECEIVED') this.releaseHalfOpen(conn);
+      return;
+    }
+    const listener = this.listeners.get(seg.dstPort) ?? this.anyListener;
+    const flags = seg.flags;
+    if (listener === undefined || !(flags & SYN) || flags & (ACK | RST)) {
+      this.answerNoConnection(nowMs, remote, seg, listener !== undefined);
+      return;
+    }
+    // RFC 9293 3.10.7.2: a SYN to a listener creates a connection in SYN-RECEIVED.
+    if (listener.halfOpen >= listener.backlog) {
+      this.countDrop('backlog-full', nowMs);
+      return;
+    }
+    const p = peer ?? this.peerFor(remote, true)!;
+    conn = this.createConnection(nowMs, p, seg.dstPort, seg.srcPort, listener.config, false);
+    listener.halfOpen++;
+    this.halfOpenOf.set(conn, listener);
+    conn.openPassive(nowMs, seg);
+    this.timerDirty.add(conn);
+  }
+
+  /** RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN): reset what has no connection, ignore RSTs. */
+  private answerNoConnection(nowMs: number, remote: Remote, seg: TcpSegment, listening: boolean): void {
+    const flags = seg.flags;
+    if (flags & RST) {
+      this.countDrop('rst-no-connection', nowMs);
+      return;
+    }
+    this.countDrop(listening ? 'not-syn-to-listener' : 'no-connection', nowMs);
+    let seq = 0;
+    let ack = 0;
+    let out = RST;
+    if (flags & ACK) seq = seg.ack;
+    else {
+      ack = seqAdd(seg.seq, seg.payload.length + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0));
+      out |= ACK;
+    }
+    const bytes = allocSegmentDatagram(
+      { srcPort: seg.dstPort, dstPort: seg.srcPort, seq, ack, flags: out, window: 0, checksum: 0, urgentPointer: 0, options: {} },
+      0,
+    );
+    sealDatagram(bytes);
+    this.counters.resetsSent++;
+    this.control.push({ remote: { address: remote.address, port: remote.port }, bytes });
+  }
+
+  /** The next datagram to send, or undefined when there is nothing to send now. */
+  pollTransmit(nowMs: number): Transmit | undefined {
+    if (this.control.length > 0) {
+      this.counters.datagramsSent++;
+      return this.control.shift();
+    }
+    for (;;) {
+      const next = this.pending.values().next();
+      if (next.done) return undefined;
+      const conn = next.value;
+      this.pending.delete(conn);
+      const bytes = conn.pollTransmit(nowMs);
+      this.timerDirty.add(conn);
+      if (this.control.length > 0) {
+        // The connection reset itself while deciding what to send.
+        if (bytes !== undefined) this.pending.add(conn);
+        this.counters.datagramsSent++;
+        return this.control.shift();
+      }
+      if (bytes === undefined) continue;
+      // Round-robin between connections that have more to send.
+      this.pending.add(conn);
+      this.counters.datagramsSent++;
+      return { remote: conn.remote, bytes };
+    }
+  }
+
+  /** The earliest deadline (absolute ms), or undefined when no timer is armed. */
+  pollTimeoutMs(): number | undefined {
+    this.flushTimers();
+    const top = this.heap.peek();
+    return top === undefined ? undefined : top.heapDeadlineMs;
+  }
+
+  /** Fire every timer whose deadline is at or before nowMs. */
+  handleTimeout(nowMs: number): void {
+    this.flushTimers();
+    for (;;) {
+      const top = this.heap.peek();
+      if (top === undefined || top.heapDeadlineMs > nowMs) return;
+      top.handleTimeout(nowMs);
+      this.timerDirty.delete(top);
+      const next = top.state === 'CLOSED' ? Infinity : top.nextDeadlineMs();
+      this.heap.update(top, next);
+      // A timer re-armed at or before now fires on the next call instead of spinning here.
+      if (next <= nowMs) return;
+    }
+  }
+
+  /** The next event, or undefined. */
+  pollEvent(): EndpointEvent | undefined {
+    if (this.eventHead >= this.events.length) return undefined;
+    const ev = this.events[this.eventHead++];
+    if (this.eventHead > 1024 && this.eventHead * 2 > this.events.length) {
+      this.events.splice(0, this.eventHead);
+      this.eventHead = 0;
+    }
+    return ev;
+  }
+
+  /** Every connection the endpoint holds (TIME-WAIT included). */
+  *connections(): IterableIterator<Connection> {
+    for (const byPort of this.peers.values()) for (const peer of byPort.values()) yield* peer.connections.values();
+  }
+
+  stats(): EndpointStats {
+    return { connections: this.connectionCount, ...this.counters, drops: { ...this.drops } };
+  }
+
+  /** The PRNG's state (for snapshots). */
+  randomState(): number[] {
+    return this.prng.getState();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private createConnection(nowMs: number, peer: Peer, localPort: number, remotePort: number, config: ConnectionConfig, active: boolean): Connection {
+    // RFC 6528 in spirit: a clock-driven part plus a secret random part from the seeded generator.
+    const isn = this.options.fixedIsn ?? (Math.floor(nowMs * 250) + this.prng.nextUint32()) >>> 0;
+    const tsOffset = this.options.fixedTimestampOffset ?? this.prng.nextUint32();
+    const conn = new Connection(this.host, this.nextConnectionId++, peer.remote, localPort, remotePort, config, isn, tsOffset, active);
+    peer.connections.set(localPort * 65536 + remotePort, conn);
+    this.connectionCount++;
+    return conn;
+  }
+
+  private forget(conn: Connection): void {
+    this.releaseHalfOpen(conn);
+    const byPort = this.peers.get(conn.remote.address);
+    const peer = byPort?.get(conn.remote.port);
+    if (peer !== undefined && peer.connections.get(conn.localPort * 65536 + conn.remotePort) === conn) {
+      peer.connections.delete(conn.localPort * 65536 + conn.remotePort);
+      this.connectionCount--;
+      if (peer.connections.size === 0) {
+        byPort!.delete(conn.remote.port);
+        if (byPort!.size === 0) this.peers.delete(conn.remote.address);
+      }
+    }
+    this.heap.remove(conn);
+    this.timerDirty.delete(conn);
+  }
+
+  private releaseHalfOpen(conn: Connection): void {
+    const l = this.halfOpenOf.get(conn);
+    if (l !== undefined) {
+      l.halfOpen--;
+      this.halfOpenOf.delete(conn);
+    }
+  }
+
+  private flushTimers(): void {
+    if (this.timerDirty.size === 0) return;
+    for (const conn of this.timerDirty) this.heap.update(conn, conn.state === 'CLOSED' ? Infinity : conn.nextDeadlineMs());
+    this.timerDirty.clear();
+  }
+
+  private peerFor(remote: Remote, create: boolean): Peer | undefined {
+    let byPort = this.peers.get(remote.address);
+    let peer = byPort?.get(remote.port);
+    if (peer !== undefined || !create) return peer;
+    if (byPort === undefined) {
+      byPort = new Map();
+      this.peers.set(remote.address, byPort);
+    }
+    peer = { remote: { address: remote.address, port: remote.port }, connections: new Map() };
+    byPort.set(remote.port, peer);
+    return peer;
+  }
+
+  private ephemeralPort(peer: Peer, remotePort: number): number {
+    for (let i = 0; i < 64; i++) {
+      const p = this.prng.intBetween(EPHEMERAL_LOW, EPHEMERAL_HIGH);
+      if (!peer.connections.has(p * 65536 + remotePort)) return p;
+    }
+    for (let p = EPHEMERAL_LOW; p <= EPHEMERAL_HIGH; p++) if (!peer.connections.has(p * 65536 + remotePort)) return p;
+    throw new Error('EADDRINUSE: no free ephemeral port towards this peer');
+  }
+
+  private countDrop(reason: string, nowMs: number): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    this.options.trace?.({ type: 'drop', atMs: nowMs, reason });
+  }
+}
+
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port must be an integer in [1, 65535], got ${port}`);
+}

@@ -1,0 +1,39 @@
+// The endpoint's one source of randomness: a seeded xoroshiro128+ from pure-rand whose state can be saved and
+// restored, so a run (and a replay) is a function of its seed.
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+
+type Generator = ReturnType<typeof xoroshiro128plus>;
+
+export class Prng {
+  private gen: Generator;
+
+  constructor(seed: number) {
+    this.gen = xoroshiro128plus(seed | 0);
+  }
+
+  static fromState(state: readonly number[]): Prng {
+    const p = new Prng(0);
+    p.gen = xoroshiro128plusFromState(state);
+    return p;
+  }
+
+  getState(): number[] {
+    return [...this.gen.getState()];
+  }
+
+  /** A uniform unsigned 32-bit integer. */
+  nextUint32(): number {
+    return this.gen.next() >>> 0;
+  }
+
+  /** A uniform integer in [from, to], both included. */
+  intBetween(from: number, to: number): number {
+    return uniformInt(this.gen, from, to);
+  }
+
+  /** A uniform float in [0, 1). */
+  nextFloat(): number {
+    return (this.gen.next() >>> 0) / 4294967296;
+  }
+}

@@ -1,0 +1,138 @@
+// The receive buffer: in-order bytes the application has not read, then out-of-order ranges placed where they
+// belong (reassembly), all inside the advertised window. Also the source of SACK blocks (RFC 2018).
+import { ByteRing } from './byte-ring.js';
+import { seqAdd, seqDiff, seqLe, seqLt, seqMax, seqMin } from './seq.js';
+import type { SackBlock } from './wire/segment.js';
+
+/** An out-of-order range [left, right) in sequence space, with when it last grew (for SACK block order). */
+interface Range {
+  left: number;
+  right: number;
+  touched: number;
+}
+
+/** Bound on out-of-order ranges; a segment that would create more is dropped (the sender retransmits it). */
+const MAX_RANGES = 64;
+
+export type ReceiveResult = 'ok' | 'duplicate' | 'out-of-window' | 'too-many-ranges';
+
+export class ReceiveBuffer {
+  private readonly ring: ByteRing;
+  /** In-order bytes waiting for the application, ending at rcvNxt. */
+  readableBytes = 0;
+  /** RCV.NXT: the next in-order sequence number expected. */
+  rcvNxt = 0;
+  private ranges: Range[] = [];
+  private touchCounter = 0;
+
+  constructor(readonly limitBytes: number) {
+    this.ring = new ByteRing(limitBytes);
+  }
+
+  /** Space the window may offer: everything not holding unread in-order data. */
+  get freeBytes(): number {
+    return this.limitBytes - this.readableBytes;
+  }
+
+  get hasOutOfOrder(): boolean {
+    return this.ranges.length > 0;
+  }
+
+  /** Bytes held out of order. */
+  get outOfOrderBytes(): number {
+    let n = 0;
+    for (const r of this.ranges) n += seqDiff(r.right, r.left);
+    return n;
+  }
+
+  /**
+   * Place payload that starts at `seq`; only the part inside [rcvNxt, rcvNxt + windowBytes) is kept.
+   * Returns how many bytes became readable in order (0 for out-of-order or duplicate data).
+   */
+  receive(seq: number, payload: Uint8Array, windowBytes: number): { delivered: number; result: ReceiveResult } {
+    const windowEnd = seqAdd(this.rcvNxt, windowBytes);
+    const left = seqMax(seq, this.rcvNxt);
+    const right = seqMin(seqAdd(seq, payload.length), windowEnd);
+    if (!seqLt(left, right)) {
+      return { delivered: 0, result: seqLe(seqAdd(seq, payload.length), this.rcvNxt) ? 'duplicate' : 'out-of-window' };
+    }
+    if (left !== this.rcvNxt && this.ranges.length >= MAX_RANGES && !this.overlapsRange(left, right)) {
+      return { delivered: 0, result: 'too-many-ranges' };
+    }
+    const srcOffset = seqDiff(left, seq);
+    const ringOffset = this.readableBytes + seqDiff(left, this.rcvNxt);
+    const n = seqDiff(right, left);
+    this.ring.ensure(ringOffset + n, this.readableBytes + this.maxRangeExtent());
+    this.ring.write(ringOffset, payload, srcOffset, n);
+
+    if (left === this.rcvNxt) {
+      let newNxt = right;
+      // Absorb out-of-order ranges the new data reaches.
+      while (this.ranges.length > 0 && seqLe(this.ranges[0]!.left, newNxt)) {
+        newNxt = seqMax(newNxt, this.ranges[0]!.right);
+        this.ranges.shift();
+      }
+      const delivered = seqDiff(newNxt, this.rcvNxt);
+      this.readableBytes += delivered;
+      this.rcvNxt = newNxt;
+      return { delivered, result: 'ok' };
+    }
+    this.addRange(left, right);
+    return { delivered: 0, result: 'ok' };
+  }
+
+  /** Copy up to maxBytes of in-order data out for the application. */
+  read(maxBytes: number): Uint8Array {
+    const n = Math.min(maxBytes, this.readableBytes);
+    if (n === 0) return EMPTY;
+    const out = new Uint8Array(n);
+    this.ring.read(0, out, 0, n);
+    this.ring.advance(n);
+    this.readableBytes -= n;
+    if (this.readableBytes === 0 && this.ranges.length === 0) this.ring.release();
+    return out;
+  }
+
+  /** Up to `max` SACK blocks, the most recently changed first (RFC 2018 section 4). */
+  sackBlocks(max: number): SackBlock[] {
+    if (this.ranges.length === 0 || max <= 0) return [];
+    const sorted = [...this.ranges].sort((a, b) => b.touched - a.touched);
+    const out: SackBlock[] = [];
+    for (let i = 0; i < sorted.length && i < max; i++) out.push({ left: sorted[i]!.left, right: sorted[i]!.right });
+    return out;
+  }
+
+  /** Sequence ranges held out of order, in sequence order (for snapshots and tests). */
+  outOfOrderRanges(): SackBlock[] {
+    return this.ranges.map((r) => ({ left: r.left, right: r.right }));
+  }
+
+  private overlapsRange(left: number, right: number): boolean {
+    for (const r of this.ranges) if (seqLe(r.left, right) && seqLe(left, r.right)) return true;
+    return false;
+  }
+
+  private maxRangeExtent(): number {
+    if (this.ranges.length === 0) return 0;
+    return seqDiff(this.ranges[this.ranges.length - 1]!.right, this.rcvNxt);
+  }
+
+  /** Insert [left, right), merging with ranges it touches; keeps ranges sorted and disjoint. */
+  private addRange(left: number, right: number): void {
+    const touched = ++this.touchCounter;
+    const rs = this.ranges;
+    let i = 0;
+    while (i < rs.length && seqLt(rs[i]!.right, left)) i++;
+    let j = i;
+    let l = left;
+    let r = right;
+    while (j < rs.length && seqLe(rs[j]!.left, r)) {
+      l = seqMin(l, rs[j]!.left);
+      r = seqMax(r, rs[j]!.right);
+      j++;
+    }
+    rs.splice(i, j - i, { left: l, right: r, touched });
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,84 @@
+// A binary min-heap of items keyed by a deadline, each item knowing its own index so it can be moved in
+// O(log n) when its deadline changes. The endpoint keeps its connections here; pollTimeoutMs() is the top.
+
+export interface HeapItem {
+  heapDeadlineMs: number;
+  heapIndex: number;
+}
+
+export class TimerHeap<T extends HeapItem> {
+  private readonly items: T[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  /** Insert, move or remove (deadline Infinity) an item. */
+  update(item: T, deadlineMs: number): void {
+    if (deadlineMs === Infinity) {
+      if (item.heapIndex >= 0) this.remove(item);
+      item.heapDeadlineMs = Infinity;
+      return;
+    }
+    if (item.heapIndex < 0) {
+      item.heapDeadlineMs = deadlineMs;
+      item.heapIndex = this.items.length;
+      this.items.push(item);
+      this.up(item.heapIndex);
+      return;
+    }
+    const old = item.heapDeadlineMs;
+    item.heapDeadlineMs = deadlineMs;
+    if (deadlineMs < old) this.up(item.heapIndex);
+    else if (deadlineMs > old) this.down(item.heapIndex);
+  }
+
+  remove(item: T): void {
+    const i = item.heapIndex;
+    if (i < 0) return;
+    const last = this.items.pop()!;
+    item.heapIndex = -1;
+    if (last === item) return;
+    this.items[i] = last;
+    last.heapIndex = i;
+    this.up(i);
+    this.down(last.heapIndex);
+  }
+
+  private up(i: number): void {
+    const a = this.items;
+    const item = a[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = a[p]!;
+      if (parent.heapDeadlineMs <= item.heapDeadlineMs) break;
+      a[i] = parent;
+      parent.heapIndex = i;
+      i = p;
+    }
+    a[i] = item;
+    item.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const a = this.items;
+    const n = a.length;
+    const item = a[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && a[r]!.heapDeadlineMs < a[l]!.heapDeadlineMs ? r : l;
+      if (a[c]!.heapDeadlineMs >= item.heapDeadlineMs) break;
+      a[i] = a[c]!;
+      a[i]!.heapIndex = i;
+      i = c;
+    }
+    a[i] = item;
+    item.heapIndex = i;
+  }
+}

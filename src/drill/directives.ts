@@ -1,0 +1,72 @@
+// `// @stevens key=value ...` comments: the stevens-specific setup of a drill script.
+//
+//   isn=N          the endpoint's initial sequence number (Endpoint option fixedIsn)
+//   peer_isn=N     added to every inbound sequence number the script writes (the peer's ISN), e.g. to test
+//                  wraparound near 2^32
+//   ts_offset=N    Endpoint option fixedTimestampOffset (TS val = floor(ms since script start) + N); default 0
+//   tolerance=MS   how far an outbound packet's time may stray from the script's time
+//   seed=N         Endpoint option seed (default 1)
+//   config.NAME=V  any Endpoint / connection configuration override (number, true/false, or a string)
+
+import type { DirectiveValue, Directives } from './ast.js';
+import type { DirectiveComment } from './source.js';
+import { DrillError } from './errors.js';
+
+export function defaultDirectives(): Directives {
+  return { peerIsn: 0, tsOffset: 0, seed: 1, config: {}, lines: {} };
+}
+
+function parseValue(raw: string): DirectiveValue {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^-?(\d[\d_]*)(\.\d+)?$/.test(raw)) return Number(raw.replace(/_/g, ''));
+  if (/^0x[0-9a-f]+$/i.test(raw)) return Number.parseInt(raw.slice(2), 16);
+  if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) return raw.slice(1, -1);
+  return raw;
+}
+
+function uint32(line: number, key: string, v: DirectiveValue): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new DrillError(line, `@stevens ${key} must be an integer in [0, 2^32), got '${String(v)}'`);
+  }
+  return v;
+}
+
+export function parseDirectives(comments: DirectiveComment[]): Directives {
+  const d = defaultDirectives();
+  for (const c of comments) {
+    for (const word of c.text.split(/\s+/).filter((w) => w !== '')) {
+      const eq = word.indexOf('=');
+      if (eq <= 0 || eq === word.length - 1) throw new DrillError(c.line, `@stevens expects key=value, got '${word}'`);
+      const key = word.slice(0, eq);
+      const value = parseValue(word.slice(eq + 1));
+      d.lines[key] = c.line;
+      if (key.startsWith('config.') && key.length > 'config.'.length) {
+        d.config[key.slice('config.'.length)] = value;
+        continue;
+      }
+      switch (key) {
+        case 'isn':
+          d.isn = uint32(c.line, key, value);
+          break;
+        case 'peer_isn':
+          d.peerIsn = uint32(c.line, key, value);
+          break;
+        case 'ts_offset':
+          d.tsOffset = uint32(c.line, key, value);
+          break;
+        case 'seed':
+          if (typeof value !== 'number' || !Number.isInteger(value)) throw new DrillError(c.line, `@stevens seed must be an integer, got '${String(value)}'`);
+          d.seed = value;
+          break;
+        case 'tolerance':
+          if (typeof value !== 'number' || !(value >= 0)) throw new DrillError(c.line, `@stevens tolerance must be a number of ms >= 0, got '${String(value)}'`);
+          d.toleranceMs = value;
+          break;
+        default:
+          throw new DrillError(c.line, `unknown @stevens directive '${key}' (known: isn, peer_isn, ts_offset, tolerance, seed, config.<name>)`);
+      }
+    }
+  }
+  return d;
+}

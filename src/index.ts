@@ -1,0 +1,2 @@
+// stevens: the package entry. The sans-IO core is also available alone as 'stevens/core'.
+export * from './core/index.js';
