@@ -576,7 +576,6 @@ export class Connection {
   }
 
   private onNewAck(nowMs: number, seg: TcpSegment, ack: number): void {
-    const ackedTotal = seqDiff(ack, this.sndUna);
     const inFlightBefore = seqDiff(this.sndMax, this.sndUna);
     // Bytes of data (not SYN/FIN) newly acknowledged leave the send buffer.
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
@@ -590,7 +589,7 @@ export class Connection {
     if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
     this.rtoRetries = 0;
     this.lastProgressMs = nowMs;
-    this.cc.onAck(nowMs, ackedTotal, inFlightBefore);
+    if (dataAcked > 0) this.cc.onAck(nowMs, dataAcked, inFlightBefore);
     if (this.host.trace) this.traceCwnd(nowMs);
     // RFC 6298 5.2/5.3.
     if (this.sndUna === this.sndMax) this.timers.clear(Timer.Retransmit);
@@ -1181,11 +1180,6 @@ export class Connection {
   /** Called after every input: report timer changes and pending output to the host. */
   private afterInput(): void {
     if (this.ackNow || this.pendingChallengeAck || this.probeNow || this.keepaliveNow) this.host.wantsTransmit(this);
-    this.host.timersChanged(this);
-  }
-
-  /** After the driver drained this connection's output: timers may have been armed. */
-  afterTransmit(): void {
     this.host.timersChanged(this);
   }
 
