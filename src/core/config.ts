@@ -43,6 +43,16 @@ export interface ConnectionConfig {
   timestamps: boolean;
   /** Queued unreliable datagrams per connection before sendDatagram refuses more. */
   maxQueuedDatagrams: number;
+  /** 'cubic' (RFC 9438, the default as in Linux) or 'newreno' (RFC 5681). */
+  congestionControl: 'cubic' | 'newreno';
+  /** Duplicate ACKs (or SACKed segments above a hole) that mean loss (RFC 5681: 3). */
+  dupThresh: number;
+  /** cwnd never falls below this many segments (1 in RFC 5681 after an RTO). */
+  minCwndSegments: number;
+  /** RFC 8985 7 tail loss probe: a probe after about 2 SRTT of silence instead of waiting for the RTO. */
+  tailLossProbe: boolean;
+  /** RFC 8985 7.2 WCDelAckT: added to the probe timeout when one segment is in flight (the peer may delay its ACK). */
+  tlpDelayedAckAllowanceMs: number;
 }
 
 /** RFC defaults, chosen as a general-purpose TCP would (Linux where the RFCs leave a range). */
@@ -71,12 +81,25 @@ export const TCP_PROFILE: ConnectionConfig = {
   sack: true,
   timestamps: true,
   maxQueuedDatagrams: 256,
+  congestionControl: 'cubic',
+  dupThresh: 3,
+  minCwndSegments: 1,
+  tailLossProbe: false,
+  tlpDelayedAckAllowanceMs: 200,
 };
 
 /**
- * Latency over efficiency: no delayed ACK and no Nagle (every message leaves at once and is acknowledged at
- * once), a short minimum RTO and short retry budgets (a game would rather reconnect than wait a minute).
- * Part 2 of the core adds the loss-recovery numbers.
+ * Latency over efficiency, in the spirit of KCP's no-delay mode. Each number and why:
+ * - delayedAckMs 0: every segment is acknowledged at once, so the sender learns of loss one delay sooner.
+ * - noDelay true: no Nagle; a 40-byte input message leaves now, not when the previous one is acknowledged.
+ * - dupThresh 2: game traffic is a few segments per tick; waiting for three duplicates often never happens.
+ * - minRtoMs 30 (RFC 6298 says 1 s, Linux uses 200 ms): on a 20-60 ms path a lost tail is resent in tens of ms.
+ * - rtoBackoff 1.5 instead of 2: successive losses of one message stretch its delay less (KCP uses 1.5).
+ * - minCwndSegments 4: a timeout does not throttle a low-rate flow to one message per round trip.
+ * - tailLossProbe on, tlpDelayedAckAllowanceMs 0: the last message of a burst is probed after 2 SRTT, and
+ *   a game peer does not delay ACKs.
+ * - maxRtoMs 5 s, synRetries 5, maxRetransmits 10, userTimeoutMs 10 s: a game would rather reconnect.
+ * - buffers 256 KiB and mslMs 5 s: small flows, and ports recycled quickly.
  */
 export const GAME_PROFILE: ConnectionConfig = {
   ...TCP_PROFILE,
@@ -92,6 +115,10 @@ export const GAME_PROFILE: ConnectionConfig = {
   maxRetransmits: 10,
   userTimeoutMs: 10_000,
   mslMs: 5_000,
+  dupThresh: 2,
+  minCwndSegments: 4,
+  tailLossProbe: true,
+  tlpDelayedAckAllowanceMs: 0,
 };
 
 export const PROFILES: Record<ProfileName, ConnectionConfig> = { tcp: TCP_PROFILE, game: GAME_PROFILE };
@@ -126,4 +153,6 @@ function validateConfig(c: ConnectionConfig): void {
   if (!(c.minRtoMs > 0 && c.minRtoMs <= c.maxRtoMs)) throw new RangeError('need 0 < minRtoMs <= maxRtoMs');
   if (!(c.rtoBackoff >= 1)) throw new RangeError('rtoBackoff must be >= 1');
   if (!(c.mslMs >= 0)) throw new RangeError('mslMs must be >= 0');
+  if (!Number.isInteger(c.dupThresh) || c.dupThresh < 1) throw new RangeError('dupThresh must be an integer >= 1');
+  if (c.congestionControl !== 'cubic' && c.congestionControl !== 'newreno') throw new RangeError(`unknown congestionControl '${String(c.congestionControl)}'`);
 }

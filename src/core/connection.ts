@@ -5,6 +5,9 @@ import type { ConnectionConfig } from './config.js';
 import { ENCAP_OVERHEAD_BYTES } from './config.js';
 import type { CongestionController } from './congestion/controller.js';
 import { NewReno } from './congestion/newreno.js';
+import { Cubic } from './congestion/cubic.js';
+import { LossRecovery, type AckInfo } from './loss-recovery.js';
+import { Scoreboard, type SackUpdate, type SentSegment } from './sack-scoreboard.js';
 import type { ConnectionError, EndpointEvent, ErrorCode, Remote, TraceEvent } from './events.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt.js';
@@ -15,7 +18,7 @@ import { Timer, TimerTable } from './timers.js';
 import { allocSegmentDatagram, encodeUnreliableDatagram, sealDatagram, CRC_BYTES, DATAGRAM_HEADER_BYTES, ENCAP_HEADER_BYTES } from './wire/encapsulation.js';
 import { optionsLength, maxSackBlocks } from './wire/tcp-options.js';
 import { TCP_HEADER_BYTES } from './wire/tcp-header.js';
-import { ACK, FIN, PSH, RST, SYN, type TcpOptions, type TcpSegment } from './wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type SackBlock, type TcpOptions, type TcpSegment } from './wire/segment.js';
 
 /** What a connection needs from its endpoint. */
 export interface ConnectionHost {
@@ -52,7 +55,6 @@ export interface ConnectionStats {
   irs: number;
   sndUna: number;
   sndNxt: number;
-  sndMax: number;
   sndWl1: number;
   sndWl2: number;
   rcvNxt: number;
@@ -67,7 +69,12 @@ export interface ConnectionStats {
   timestamps: boolean;
   cwndBytes: number;
   ssthreshBytes: number;
+  /** RFC 6675 pipe: bytes the network is believed to hold. */
   inFlightBytes: number;
+  /** SND.NXT - SND.UNA. */
+  outstandingBytes: number;
+  lostBytes: number;
+  recoveryState: string;
   congestionControl: string;
   srttMs: number;
   rttvarMs: number;
@@ -90,6 +97,8 @@ export interface ConnectionStats {
   sackedBytes: number;
   spuriousRetransmits: number;
   recoveryEpisodes: number;
+  tailLossProbes: number;
+  dsacksReceived: number;
   zeroWindowProbes: number;
   keepalivesSent: number;
   challengeAcks: number;
@@ -105,11 +114,11 @@ export class Connection {
   /** True for the side that called connect(). */
   readonly active: boolean;
 
-  // --- Send sequence variables (RFC 9293 3.3.1); sndMax is the highest sequence number sent (go-back-N). ---
+  // --- Send sequence variables (RFC 9293 3.3.1). New data always goes at SND.NXT; retransmissions are
+  // chosen from the scoreboard, so SND.NXT is also the highest sequence number sent. ---
   iss = 0;
   sndUna = 0;
   sndNxt = 0;
-  sndMax = 0;
   /** Peer's window in bytes (already scaled). */
   sndWnd = 0;
   sndWl1 = 0;
@@ -159,6 +168,8 @@ export class Connection {
   private rtoRetries = 0;
   private persistBackoffs = 0;
   private probeNow = false;
+  /** A tail loss probe is due (RFC 8985 7.3). */
+  private tlpNow = false;
   private probesWithoutAnswer = 0;
   private keepaliveProbes = 0;
   private keepaliveNow = false;
@@ -166,9 +177,17 @@ export class Connection {
   private lastSendMs = 0;
   private lastProgressMs = 0;
   /** Karn's rule: one timed segment at a time when there are no timestamps. */
-  private rttSeq: number | undefined;
-  private rttStartMs = 0;
+  /** The SYN (or SYN-ACK) is due: first sent, or resent by the retransmission timer. */
+  private synPending = true;
+  private synSentMs = 0;
   private synRetransmitted = false;
+  /** Every segment in flight, with its SACK and loss marks. */
+  private readonly board = new Scoreboard();
+  readonly recovery: LossRecovery;
+  /** The retransmission timer is armed as a tail loss probe timeout (RFC 8985 7.2). */
+  private timerIsProbe = false;
+  /** A D-SACK block (RFC 2883) to report first in the next ACK. */
+  private pendingDsack: SackBlock | undefined;
   private challengeWindowStartMs = -Infinity;
   private challengeAcksInWindow = 0;
   private pendingChallengeAck = false;
@@ -197,10 +216,7 @@ export class Connection {
     datagramsReceived: 0,
     timeouts: 0,
     duplicateAcks: 0,
-    fastRetransmits: 0,
     sackedBytes: 0,
-    spuriousRetransmits: 0,
-    recoveryEpisodes: 0,
     zeroWindowProbes: 0,
     keepalivesSent: 0,
     challengeAcks: 0,
@@ -227,11 +243,12 @@ export class Connection {
     this.offeredShift = config.windowScaling ? windowShiftFor(config.receiveBufferBytes) : 0;
     this.tsOffset = tsOffset >>> 0;
     this.rtt = new RttEstimator(config.initialRtoMs, config.minRtoMs, config.maxRtoMs, config.clockGranularityMs, config.rtoBackoff);
-    this.cc = new NewReno(this.localMss);
+    const minCwndBytes = config.minCwndSegments * this.localMss;
+    this.cc = config.congestionControl === 'newreno' ? new NewReno(this.localMss, minCwndBytes) : new Cubic(this.localMss, minCwndBytes);
+    this.recovery = new LossRecovery(this.board, this.cc, () => this.sackOk, config.dupThresh);
     this.iss = iss >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
-    this.sndMax = this.iss;
     this.sndBufSeq = seqAdd(this.iss, 1);
   }
 
@@ -321,7 +338,7 @@ export class Connection {
   /** Abort: RST to the peer, everything discarded (RFC 9293 3.10.5). */
   abort(): void {
     if (this.state === 'CLOSED') return;
-    if (this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') this.sendReset(this.sndMax, this.receiveBuffer.rcvNxt, true);
+    if (this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') this.sendReset(this.sndNxt, this.receiveBuffer.rcvNxt, true);
     this.enterClosed(undefined);
   }
 
@@ -416,7 +433,7 @@ export class Connection {
     const flags = seg.flags;
     // First, the ACK bit.
     if (flags & ACK) {
-      if (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndMax)) {
+      if (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndNxt)) {
         if (!(flags & RST)) this.sendReset(seg.ack, 0, false);
         this.countDrop('bad-ack');
         return;
@@ -444,7 +461,7 @@ export class Connection {
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
       this.maxSndWnd = this.sndWnd;
-      this.sampleRttOnAck(nowMs, seg);
+      this.sampleSynRtt(nowMs, seg);
       this.timers.clear(Timer.Retransmit);
       if (this.synRetransmitted) this.rtt.resetAfterSynTimeout();
       this.setState('ESTABLISHED', nowMs);
@@ -458,7 +475,7 @@ export class Connection {
       // Simultaneous open: SYN-RECEIVED, our SYN is sent again as a SYN-ACK.
       this.sndWnd = seg.window;
       this.maxSndWnd = this.sndWnd;
-      this.sndNxt = this.iss;
+      this.synPending = true;
       this.setState('SYN-RECEIVED', nowMs);
       this.timers.clear(Timer.Retransmit);
     }
@@ -470,7 +487,7 @@ export class Connection {
 
     // SYN-RECEIVED: the peer retransmitted its SYN (our SYN-ACK was lost): answer with the SYN-ACK again.
     if (this.state === 'SYN-RECEIVED' && flags & SYN && !(flags & ACK) && seg.seq === this.irs) {
-      this.sndNxt = this.iss;
+      this.synPending = true;
       return;
     }
 
@@ -488,6 +505,9 @@ export class Connection {
       if (!(flags & RST)) {
         this.countDrop('out-of-window');
         this.ackNow = true;
+        // RFC 2883: data we already had is reported back as a D-SACK block (spurious retransmission).
+        const end = seqAdd(seg.seq, seg.payload.length);
+        if (this.sackOk && seg.payload.length > 0 && seqLe(end, rb.rcvNxt)) this.pendingDsack = { left: seg.seq, right: end };
         // TIME-WAIT: a retransmitted FIN restarts 2 MSL (RFC 9293 3.10.7.4, eighth step).
         if (this.state === 'TIME-WAIT' && flags & FIN) this.timers.set(Timer.Linger, nowMs + 2 * this.config.mslMs);
       } else {
@@ -518,7 +538,7 @@ export class Connection {
       return;
     }
     if (this.state === 'SYN-RECEIVED') {
-      if (seqLe(seg.ack, this.sndUna) || seqGt(seg.ack, this.sndMax)) {
+      if (seqLe(seg.ack, this.sndUna) || seqGt(seg.ack, this.sndNxt)) {
         this.sendReset(seg.ack, 0, false);
         this.countDrop('bad-ack');
         return;
@@ -527,6 +547,8 @@ export class Connection {
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
       this.timers.clear(Timer.Retransmit);
+      this.sampleSynRtt(nowMs, seg);
+      this.sndUna = seg.ack;
       if (this.synRetransmitted) this.rtt.resetAfterSynTimeout();
       this.setState(this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED', nowMs);
       this.announce(this.active ? 'connected' : 'accepted');
@@ -541,18 +563,37 @@ export class Connection {
   private processAck(nowMs: number, seg: TcpSegment): boolean {
     const ack = seg.ack;
     // RFC 5961 5.2: ACKs older than one maximum window, or for data never sent, are answered and dropped.
-    if (seqGt(ack, this.sndMax) || seqLt(ack, seqAdd(this.sndUna, -Math.max(this.maxSndWnd, 1)))) {
+    if (seqGt(ack, this.sndNxt) || seqLt(ack, seqAdd(this.sndUna, -Math.max(this.maxSndWnd, 1)))) {
       this.countDrop('bad-ack');
       this.ackNow = true;
       return false;
     }
     const window = seg.window << this.sndShift;
-    if (seqGt(ack, this.sndUna)) {
-      this.onNewAck(nowMs, seg, ack);
-    } else if (ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & FIN) && window === this.sndWnd && this.sndMax !== this.sndUna) {
-      // RFC 5681 2's duplicate ACK definition (counted; fast retransmit comes with loss recovery).
-      this.counters.duplicateAcks++;
+    let sack: SackUpdate | undefined;
+    const blocks = seg.options.sack;
+    if (this.sackOk && blocks !== undefined && blocks.length > 0) {
+      sack = this.board.applySack(blocks, ack);
+      this.counters.sackedBytes += sack.newlySackedBytes;
     }
+    const advanced = seqGt(ack, this.sndUna);
+    // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no data, and leaves the window alone.
+    const duplicate = !advanced && ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & (FIN | SYN)) && window === this.sndWnd && !this.board.isEmpty;
+    if (duplicate) this.counters.duplicateAcks++;
+    let ackedBytes = 0;
+    if (advanced) ackedBytes = this.onNewAck(nowMs, seg, ack);
+
+    // Loss detection and recovery (part of the ACK's meaning, before the window decides what may be sent).
+    if (!this.board.isEmpty || advanced) {
+      const info: AckInfo = { ack, advanced, ackedBytes, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined };
+      const before = this.recovery.state;
+      this.recovery.onAck(nowMs, info, this.mssBytes, this.sndNxt);
+      if (this.recovery.state !== before || this.recovery.fastRetransmitNow) {
+        if (this.host.trace) this.traceCwnd(nowMs);
+        this.host.wantsTransmit(this);
+      }
+      if (duplicate || sack !== undefined) this.host.wantsTransmit(this);
+    }
+
     // RFC 9293 3.10.7.4: update the send window from the newest segment only.
     if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack))) {
       const opened = window > this.sndWnd;
@@ -563,20 +604,22 @@ export class Connection {
       if (opened) this.host.wantsTransmit(this);
       if (this.host.trace) this.traceWindow(nowMs);
     }
-    if (this.sndWnd > 0 && this.timers.isArmed(Timer.Persist)) {
-      // The window opened: probing is over; anything outstanding is timed normally again.
-      this.timers.clear(Timer.Persist);
-      this.persistBackoffs = 0;
+    if (this.timers.isArmed(Timer.Persist)) {
+      // Any answer resets the count of unanswered probes; an open window ends probing.
       this.probesWithoutAnswer = 0;
-      if (this.sndMax !== this.sndUna) this.armRetransmit(nowMs);
-      this.host.wantsTransmit(this);
+      if (this.sndWnd > 0) {
+        this.timers.clear(Timer.Persist);
+        this.persistBackoffs = 0;
+        if (!this.board.isEmpty) this.armRetransmit(nowMs);
+        this.host.wantsTransmit(this);
+      }
     }
-    if (this.timers.isArmed(Timer.Persist)) this.probesWithoutAnswer = 0;
     return this.state !== 'CLOSED';
   }
 
-  private onNewAck(nowMs: number, seg: TcpSegment, ack: number): void {
-    const inFlightBefore = seqDiff(this.sndMax, this.sndUna);
+  /** SND.UNA moves: release acknowledged bytes, sample the RTT, restart the timer. Returns data bytes acked. */
+  private onNewAck(nowMs: number, seg: TcpSegment, ack: number): number {
+    const pipeBefore = this.recovery.pipeBytes(this.mssBytes);
     // Bytes of data (not SYN/FIN) newly acknowledged leave the send buffer.
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
     const dataAcked = Math.max(0, seqDiff(seqLt(ack, dataEnd) ? ack : dataEnd, this.sndBufSeq));
@@ -584,15 +627,30 @@ export class Connection {
       this.sendBuffer.acknowledge(dataAcked);
       this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     }
-    this.sampleRttOnAck(nowMs, seg);
+    // RFC 6298 3 (Karn): only segments sent once give samples, unless timestamps identify the transmission.
+    let newestOnceSentMs = -1;
+    this.board.acknowledge(ack, (s) => {
+      if (s.xmits === 1 && s.sentMs > newestOnceSentMs) newestOnceSentMs = s.sentMs;
+    });
+    const ts = seg.options.timestamp;
+    if (this.tsOk && ts !== undefined && ts.echo !== 0) {
+      // RFC 7323 4.1: every ACK that acknowledges new data gives a sample, retransmissions included.
+      const d = (this.tsNow(nowMs) - ts.echo) | 0;
+      if (d >= 0) this.onRttSample(nowMs, d);
+    } else if (newestOnceSentMs >= 0) {
+      this.onRttSample(nowMs, nowMs - newestOnceSentMs);
+    }
     this.sndUna = ack;
-    if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
     this.rtoRetries = 0;
     this.lastProgressMs = nowMs;
-    if (dataAcked > 0) this.cc.onAck(nowMs, dataAcked, inFlightBefore);
-    if (this.host.trace) this.traceCwnd(nowMs);
-    // RFC 6298 5.2/5.3.
-    if (this.sndUna === this.sndMax) this.timers.clear(Timer.Retransmit);
+    if (this.recovery.tlpHighSeq === undefined) this.timerIsProbe = false;
+    // RFC 5681: the window grows on new ACKs, except during fast recovery (RFC 6675 holds cwnd there).
+    if (dataAcked > 0 && this.recovery.state !== 'recovery') {
+      this.cc.onAck(nowMs, dataAcked, pipeBefore, this.rtt.srttMs);
+      if (this.host.trace) this.traceCwnd(nowMs);
+    }
+    // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, restart it otherwise.
+    if (this.board.isEmpty) this.timers.clear(Timer.Retransmit);
     else if (!this.timers.isArmed(Timer.Persist)) this.armRetransmit(nowMs);
     if (this.writeBlocked && this.sendBuffer.freeBytes > 0 && !this.finQueued) {
       this.writeBlocked = false;
@@ -616,23 +674,24 @@ export class Connection {
           break;
       }
     }
+    return dataAcked;
   }
 
-  /** RTT sample from the timestamp echo (RFC 7323 4) or the one timed segment (Karn's rule, RFC 6298 3). */
-  private sampleRttOnAck(nowMs: number, seg: TcpSegment): void {
-    let sample: number | undefined;
+  /** The handshake's RTT: from the timestamp echo, or from the SYN if it was sent once (Karn). */
+  private sampleSynRtt(nowMs: number, seg: TcpSegment): void {
     const ts = seg.options.timestamp;
     if (this.tsOk && ts !== undefined && ts.echo !== 0) {
       const d = (this.tsNow(nowMs) - ts.echo) | 0;
-      if (d >= 0) sample = d;
-    } else if (this.rttSeq !== undefined && seqGt(seg.ack, this.rttSeq)) {
-      sample = nowMs - this.rttStartMs;
+      if (d >= 0) this.onRttSample(nowMs, d);
+    } else if (!this.synRetransmitted) {
+      this.onRttSample(nowMs, nowMs - this.synSentMs);
     }
-    if (this.rttSeq !== undefined && seqGt(seg.ack, this.rttSeq)) this.rttSeq = undefined;
-    if (sample === undefined) return;
-    this.rtt.onSample(sample);
+  }
+
+  private onRttSample(nowMs: number, sampleMs: number): void {
+    this.rtt.onSample(sampleMs);
     if (this.host.trace) {
-      this.host.trace({ type: 'rtt', atMs: nowMs, connectionId: this.id, sampleMs: sample, srttMs: this.rtt.srttMs, rttvarMs: this.rtt.rttvarMs, rtoMs: this.rtt.rtoMs });
+      this.host.trace({ type: 'rtt', atMs: nowMs, connectionId: this.id, sampleMs, srttMs: this.rtt.srttMs, rttvarMs: this.rtt.rttvarMs, rtoMs: this.rtt.rtoMs });
     }
   }
 
@@ -654,7 +713,7 @@ export class Connection {
       }
       if (this.appClosed && seqGt(seqAdd(dataSeq, payload.length), rb.rcvNxt)) {
         // Nobody will read this: the peer must learn its data is lost (as Linux does after close()).
-        this.sendReset(this.sndMax, seqAdd(dataSeq, payload.length), true);
+        this.sendReset(this.sndNxt, seqAdd(dataSeq, payload.length), true);
         this.enterClosed(undefined);
         return;
       }
@@ -782,8 +841,8 @@ export class Connection {
 
   private onRetransmitTimeout(nowMs: number): void {
     const c = this.config;
-    this.counters.timeouts++;
     if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+      this.counters.timeouts++;
       if (this.synRetries >= c.synRetries) {
         this.enterClosed(errorOf('ETIMEDOUT', `no answer to the ${this.state === 'SYN-SENT' ? 'SYN' : 'SYN-ACK'} after ${c.synRetries} retries`));
         return;
@@ -791,24 +850,30 @@ export class Connection {
       this.synRetries++;
       this.synRetransmitted = true;
       this.rtt.onTimeout();
-      this.sndNxt = this.iss;
+      this.synPending = true;
       this.traceRto(nowMs);
       this.host.wantsTransmit(this);
       return;
     }
-    if (this.sndUna === this.sndMax) return;
+    if (this.board.isEmpty) return;
+    if (this.timerIsProbe) {
+      // RFC 8985 7.3: the probe timeout fired before the RTO: send a probe, then wait for the RTO.
+      this.timerIsProbe = false;
+      this.tlpNow = true;
+      this.host.wantsTransmit(this);
+      return;
+    }
+    this.counters.timeouts++;
     const userTimedOut = c.userTimeoutMs > 0 && nowMs - this.lastProgressMs >= c.userTimeoutMs;
     if (this.rtoRetries >= c.maxRetransmits || userTimedOut) {
       this.enterClosed(errorOf('ETIMEDOUT', userTimedOut ? `no acknowledgment within the user timeout of ${c.userTimeoutMs} ms` : `no acknowledgment after ${c.maxRetransmits} retransmissions`));
       return;
     }
     this.rtoRetries++;
+    // RFC 6298 5.5-5.6: back off, then resend; every unSACKed segment is presumed lost.
     this.rtt.onTimeout();
-    this.cc.onRto(nowMs, seqDiff(this.sndMax, this.sndUna));
+    this.recovery.onRto(nowMs, this.sndNxt);
     if (this.host.trace) this.traceCwnd(nowMs);
-    // Go-back-N: send again from the first unacknowledged byte; Karn's rule discards the timed segment.
-    this.sndNxt = this.sndUna;
-    this.rttSeq = undefined;
     this.traceRto(nowMs);
     this.host.wantsTransmit(this);
   }
@@ -829,7 +894,7 @@ export class Connection {
     const c = this.config;
     if (c.keepaliveIdleMs <= 0 || !isSynchronized(this.state)) return;
     const idleMs = nowMs - Math.max(this.lastReceiveMs, this.lastSendMs);
-    if (this.sndMax !== this.sndUna || this.timers.isArmed(Timer.Persist)) return this.armKeepalive(nowMs);
+    if (!this.board.isEmpty || this.timers.isArmed(Timer.Persist)) return this.armKeepalive(nowMs);
     if (this.keepaliveProbes === 0 && idleMs < c.keepaliveIdleMs) return this.armKeepalive(nowMs);
     if (this.keepaliveProbes >= c.keepaliveProbes) {
       this.enterClosed(errorOf('ETIMEDOUT', `no answer to ${c.keepaliveProbes} keepalive probes`));
@@ -847,8 +912,22 @@ export class Connection {
     this.timers.set(Timer.Keepalive, Math.max(nowMs, last) + this.config.keepaliveIdleMs);
   }
 
+  /** RFC 6298's RTO, or RFC 8985's shorter probe timeout when a tail loss probe may be sent. */
   private armRetransmit(nowMs: number): void {
-    this.timers.set(Timer.Retransmit, nowMs + this.rtt.rtoMs);
+    const rtoMs = this.rtt.rtoMs;
+    this.timerIsProbe = false;
+    if (this.config.tailLossProbe && this.recovery.canProbe() && this.rtt.hasSample && this.state !== 'SYN-SENT' && this.state !== 'SYN-RECEIVED') {
+      // RFC 8985 7.2: PTO = 2 * SRTT, plus the worst-case delayed ACK when a single segment is in flight.
+      let ptoMs = 2 * this.rtt.srttMs;
+      if (this.board.count === 1) ptoMs += this.config.tlpDelayedAckAllowanceMs;
+      ptoMs = Math.max(ptoMs, 10);
+      if (ptoMs < rtoMs) {
+        this.timerIsProbe = true;
+        this.timers.set(Timer.Retransmit, nowMs + ptoMs);
+        return;
+      }
+    }
+    this.timers.set(Timer.Retransmit, nowMs + rtoMs);
   }
 
   private persistIntervalMs(): number {
@@ -874,19 +953,16 @@ export class Connection {
       case 'CLOSED':
         return undefined;
       case 'SYN-SENT':
-        if (this.sndNxt === this.iss) return this.sendSyn(nowMs, false);
-        return undefined;
+        return this.synPending ? this.sendSyn(nowMs, false) : undefined;
       case 'SYN-RECEIVED':
-        if (this.sndNxt === this.iss) return this.sendSyn(nowMs, true);
-        return this.pollAckOnly(nowMs);
+        return this.synPending ? this.sendSyn(nowMs, true) : this.pollAckOnly(nowMs);
     }
     if (this.datagramQueue.length > 0) {
       const payload = this.datagramQueue.shift()!;
       this.counters.datagramsSent++;
       return encodeUnreliableDatagram(this.localPort, this.remotePort, payload);
     }
-    const out = this.pollData(nowMs) ?? this.pollAckOnly(nowMs);
-    return out;
+    return this.pollData(nowMs) ?? this.pollAckOnly(nowMs);
   }
 
   private sendSyn(nowMs: number, synAck: boolean): Uint8Array {
@@ -913,66 +989,86 @@ export class Connection {
     this.rcvAdvRight = seqAdd(this.receiveBuffer.rcvNxt, window);
     this.lastAckSent = this.receiveBuffer.rcvNxt;
     const retransmit = this.synRetries > 0;
+    this.synPending = false;
+    this.synSentMs = nowMs;
     this.sndNxt = seqAdd(this.iss, 1);
-    this.sndMax = this.sndNxt;
-    if (!retransmit && !this.tsOk) {
-      this.rttSeq = this.iss;
-      this.rttStartMs = nowMs;
-    } else if (retransmit) {
-      this.rttSeq = undefined;
-    }
     this.armRetransmit(nowMs);
     this.afterSend(nowMs, this.iss, ack, flags, 0, window, retransmit);
     return bytes;
   }
 
-  /** Data, FIN, and probes (RFC 9293 3.8.6.2.1 sender SWS avoidance, RFC 896 Nagle). */
+  /**
+   * Data, FIN and probes. Order: a due zero-window or tail loss probe; a retransmission chosen by loss
+   * recovery (RFC 6675 NextSeg rules 1, 3, 4); new data within min(cwnd - pipe, the peer's window), with
+   * sender SWS avoidance (RFC 9293 3.8.6.2.1) and Nagle (RFC 896); a FIN on its own.
+   */
   private pollData(nowMs: number): Uint8Array | undefined {
     if (this.state === 'TIME-WAIT' || this.state === 'FIN-WAIT-2') return undefined;
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
-    const finSeq = dataEnd;
     const unsent = Math.max(0, seqDiff(dataEnd, this.sndNxt));
     const maxPayload = this.maxPayloadBytes();
-    const sendLimit = Math.min(this.sndWnd, this.cc.cwndBytes);
-    const room = seqDiff(seqAdd(this.sndUna, sendLimit), this.sndNxt);
+    const rwndRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
 
     if (this.probeNow) {
       this.probeNow = false;
-      // Zero window or a window too small to use: send what fits, at least one byte, beyond the edge if needed.
-      if (unsent > 0 || seqLt(this.sndUna, dataEnd)) {
-        this.sndNxt = this.sndUna;
-        const avail = seqDiff(dataEnd, this.sndNxt);
-        const len = Math.max(1, Math.min(avail, Math.max(room, 0), maxPayload));
-        this.counters.zeroWindowProbes++;
-        this.timers.set(Timer.Persist, nowMs + this.persistIntervalMs());
-        return this.sendDataSegment(nowMs, len, false, dataEnd, true);
+      this.timers.set(Timer.Persist, nowMs + this.persistIntervalMs());
+      this.counters.zeroWindowProbes++;
+      // RFC 9293 3.8.6.1: one byte beyond a zero window (or what fits a small one); an unanswered earlier
+      // probe is simply sent again.
+      const head = this.board.first();
+      if (head !== undefined) return this.retransmitSegment(nowMs, head, dataEnd, 'probe');
+      if (unsent > 0) return this.sendNewData(nowMs, Math.max(1, Math.min(unsent, Math.max(rwndRoom, 0), maxPayload)), dataEnd, true);
+    }
+
+    if (this.tlpNow) {
+      this.tlpNow = false;
+      // RFC 8985 7.3: new data if the window allows, otherwise the last segment again; then the RTO.
+      if (unsent > 0 && rwndRoom > 0) {
+        const len = Math.min(unsent, maxPayload, rwndRoom);
+        const out = this.sendNewData(nowMs, len, dataEnd, false);
+        this.recovery.onTailLossProbe(this.sndNxt, false);
+        this.armRetransmit(nowMs);
+        return out;
+      }
+      const last = this.board.last();
+      if (last !== undefined) {
+        this.recovery.onTailLossProbe(this.sndNxt, true);
+        const out = this.retransmitSegment(nowMs, last, dataEnd, 'probe');
+        this.armRetransmit(nowMs);
+        return out;
       }
     }
 
+    const cwnd = this.cc.cwndBytes;
+    const pipe = this.recovery.pipeBytes(this.mssBytes);
+    const rexmit = this.recovery.nextRetransmission(pipe, cwnd, unsent > 0 && rwndRoom > 0);
+    if (rexmit !== undefined) {
+      const fast = this.recovery.state === 'recovery';
+      return this.retransmitSegment(nowMs, rexmit, dataEnd, fast ? 'fast' : 'rto');
+    }
+
     if (unsent > 0) {
-      let len = Math.min(unsent, maxPayload, Math.max(room, 0));
-      const isRetransmit = seqLt(this.sndNxt, this.sndMax);
-      if (len > 0 && !isRetransmit && len < maxPayload) {
-        const idle = this.sndMax === this.sndUna;
+      let len = Math.min(unsent, maxPayload);
+      if (len > rwndRoom) len = Math.max(rwndRoom, 0);
+      const idle = this.board.isEmpty;
+      if (len > 0 && len < maxPayload) {
+        // Sender SWS avoidance and Nagle: a short segment only if it empties the queue and nothing is
+        // outstanding (or Nagle is off, or a FIN follows), or if it is at least half the peer's largest window.
         const pushAll = len === unsent && (this.noDelay || idle || this.finQueued);
         const halfWindow = len >= this.maxSndWnd / 2 && (this.noDelay || idle);
         if (!pushAll && !halfWindow) len = 0;
       }
-      if (len > 0) {
-        const fin = this.finQueued && seqAdd(this.sndNxt, len) === finSeq && this.finAllowedInState();
-        return this.sendDataSegment(nowMs, len, fin, dataEnd, false);
-      }
-      // Could not send: with nothing in flight, only the persist timer can get things moving again.
-      if (this.sndMax === this.sndUna && !this.timers.isArmed(Timer.Persist) && !this.timers.isArmed(Timer.Retransmit)) {
+      if (len > 0 && pipe + len > cwnd && !(pipe === 0 && len <= cwnd)) len = 0;
+      if (len > 0) return this.sendNewData(nowMs, len, dataEnd, false);
+      // Could not send for the peer's window with nothing in flight: only the persist timer can help.
+      if (idle && rwndRoom < Math.min(unsent, maxPayload) && !this.timers.isArmed(Timer.Persist)) {
         this.timers.set(Timer.Persist, nowMs + this.persistIntervalMs());
       }
       return undefined;
     }
 
     // A FIN on its own (no data left to carry it).
-    if (this.finQueued && this.sndNxt === finSeq && this.finAllowedInState()) {
-      return this.sendDataSegment(nowMs, 0, true, dataEnd, false);
-    }
+    if (this.finQueued && this.sndNxt === dataEnd && this.finAllowedInState()) return this.sendNewData(nowMs, 0, dataEnd, false);
     return undefined;
   }
 
@@ -995,41 +1091,55 @@ export class Connection {
 
   private segmentOptionsLength(): number {
     let len = this.tsOk ? TIMESTAMP_OPTION_BYTES : 0;
-    if (this.sackOk && this.receiveBuffer.hasOutOfOrder) {
-      const blocks = Math.min(this.receiveBuffer.sackBlocks(4).length, maxSackBlocks(this.tsOk));
+    if (this.sackOk && (this.receiveBuffer.hasOutOfOrder || this.pendingDsack !== undefined)) {
+      const blocks = Math.min(this.receiveBuffer.sackBlockCount + (this.pendingDsack ? 1 : 0), maxSackBlocks(this.tsOk));
       len += 4 + 8 * blocks;
     }
     return len;
   }
 
-  private sendDataSegment(nowMs: number, len: number, fin: boolean, dataEnd: number, probe: boolean): Uint8Array {
+  /** New data (and the FIN when it follows) at SND.NXT. */
+  private sendNewData(nowMs: number, len: number, dataEnd: number, probe: boolean): Uint8Array {
     const seq = this.sndNxt;
-    const retransmit = seqLt(seq, this.sndMax);
+    const fin = this.finQueued && seqAdd(seq, len) === dataEnd && this.finAllowedInState();
+    const span = len + (fin ? 1 : 0);
+    const wasIdle = this.board.isEmpty;
+    if (wasIdle) {
+      this.lastProgressMs = nowMs;
+      // RFC 5681 4.1: after an idle period longer than an RTO, restart from a smaller window.
+      if (this.lastSendMs > 0 && nowMs - this.lastSendMs > this.rtt.rtoMs && len > 0) this.cc.onIdle(nowMs);
+    }
+    const bytes = this.emitSegment(nowMs, seq, len, fin, dataEnd, false);
+    this.board.push({ seq, len: span, dataBytes: len, fin, sentMs: nowMs, tsVal: this.tsNow(nowMs), xmits: 1, sacked: false, lost: false, retransmitted: false });
+    this.sndNxt = seqAdd(seq, span);
+    this.counters.bytesSent += len;
+    if (!probe && !this.timers.isArmed(Timer.Retransmit)) this.armRetransmit(nowMs);
+    return bytes;
+  }
+
+  /** Send a scoreboard record again (cut to the current segment size if options grew). */
+  private retransmitSegment(nowMs: number, s: SentSegment, dataEnd: number, reason: 'rto' | 'fast' | 'probe'): Uint8Array {
+    const maxPayload = this.maxPayloadBytes();
+    if (s.dataBytes > maxPayload) this.board.split(s, maxPayload);
+    const bytes = this.emitSegment(nowMs, s.seq, s.dataBytes, s.fin, dataEnd, true);
+    const tsVal = this.tsNow(nowMs);
+    this.board.onRetransmit(s, nowMs, tsVal);
+    if (reason !== 'probe') this.recovery.onRetransmitted(this.tsOk ? tsVal : undefined);
+    this.counters.segmentsRetransmitted++;
+    this.counters.bytesRetransmitted += s.dataBytes;
+    if (this.host.trace) this.host.trace({ type: 'retransmit', atMs: nowMs, connectionId: this.id, seq: s.seq, lengthBytes: s.dataBytes, reason });
+    if (reason !== 'probe' && !this.timers.isArmed(Timer.Retransmit)) this.armRetransmit(nowMs);
+    return bytes;
+  }
+
+  /** Build, fill and seal one data or FIN segment. */
+  private emitSegment(nowMs: number, seq: number, len: number, fin: boolean, dataEnd: number, retransmit: boolean): Uint8Array {
     let flags = ACK;
     if (fin) flags |= FIN;
     if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
     const { bytes, window, ack } = this.buildSegment(nowMs, seq, flags, len);
     if (len > 0) this.sendBuffer.copy(seqDiff(seq, this.sndBufSeq), bytes, bytes.length - CRC_BYTES - len, len);
     sealDatagram(bytes);
-    const wasIdle = this.sndMax === this.sndUna;
-    this.sndNxt = seqAdd(seq, len + (fin ? 1 : 0));
-    if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
-    if (wasIdle) {
-      this.lastProgressMs = nowMs;
-      if (nowMs - this.lastSendMs > this.rtt.rtoMs && this.lastSendMs > 0 && len > 0) this.cc.onIdle(nowMs);
-    }
-    if (retransmit) {
-      this.counters.segmentsRetransmitted++;
-      this.counters.bytesRetransmitted += len;
-      if (this.host.trace) this.host.trace({ type: 'retransmit', atMs: nowMs, connectionId: this.id, seq, lengthBytes: len, reason: probe ? 'probe' : 'rto' });
-    } else {
-      this.counters.bytesSent += len;
-      if (!this.tsOk && this.rttSeq === undefined && len > 0) {
-        this.rttSeq = seq;
-        this.rttStartMs = nowMs;
-      }
-    }
-    if (!probe && !this.timers.isArmed(Timer.Retransmit)) this.armRetransmit(nowMs);
     this.afterSend(nowMs, seq, ack, flags, len, window, retransmit);
     return bytes;
   }
@@ -1039,19 +1149,17 @@ export class Connection {
       this.keepaliveNow = false;
       this.counters.keepalivesSent++;
       // RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT - 1 draws an ACK.
-      return this.sendBareAck(nowMs, seqAdd(this.sndMax, -1));
+      return this.sendBareAck(nowMs, seqAdd(this.sndNxt, -1));
     }
     if (this.pendingChallengeAck) {
       this.pendingChallengeAck = false;
-      return this.sendBareAck(nowMs, this.sndMax);
+      return this.sendBareAck(nowMs, this.sndNxt);
     }
     if (!this.ackNow) {
       if (this.unackedFullSegments === 0 && !this.timers.isArmed(Timer.DelayedAck) && this.windowUpdateWorthSending()) this.ackNow = true;
       else return undefined;
     }
-    // While going back N, SND.NXT is behind; a bare ACK carries the first unsent number (as BSD does), or the
-    // peer would find it outside its window and never see the acknowledgment.
-    return this.sendBareAck(nowMs, this.sndMax);
+    return this.sendBareAck(nowMs, this.sndNxt);
   }
 
   private sendBareAck(nowMs: number, seq: number): Uint8Array {
@@ -1066,7 +1174,13 @@ export class Connection {
     const rb = this.receiveBuffer;
     const options: TcpOptions = {};
     if (this.tsOk) options.timestamp = { value: this.tsNow(nowMs), echo: this.tsRecent };
-    if (this.sackOk && rb.hasOutOfOrder) options.sack = rb.sackBlocks(maxSackBlocks(this.tsOk));
+    if (this.sackOk && (rb.hasOutOfOrder || this.pendingDsack !== undefined)) {
+      const max = maxSackBlocks(this.tsOk);
+      // RFC 2883: a D-SACK block goes first, then the usual blocks, most recent first.
+      const blocks = this.pendingDsack !== undefined ? [this.pendingDsack, ...rb.sackBlocks(max - 1)] : rb.sackBlocks(max);
+      this.pendingDsack = undefined;
+      options.sack = blocks;
+    }
     const windowField = this.windowFieldToAdvertise();
     const ack = rb.rcvNxt;
     const bytes = allocSegmentDatagram(
@@ -1222,7 +1336,6 @@ export class Connection {
       irs: this.irs,
       sndUna: this.sndUna,
       sndNxt: this.sndNxt,
-      sndMax: this.sndMax,
       sndWl1: this.sndWl1,
       sndWl2: this.sndWl2,
       rcvNxt: rb.rcvNxt,
@@ -1236,7 +1349,10 @@ export class Connection {
       timestamps: this.tsOk,
       cwndBytes: this.cc.cwndBytes,
       ssthreshBytes: this.cc.ssthreshBytes,
-      inFlightBytes: seqDiff(this.sndMax, this.sndUna),
+      inFlightBytes: this.recovery.pipeBytes(this.mssBytes),
+      outstandingBytes: seqDiff(this.sndNxt, this.sndUna),
+      lostBytes: this.board.lostBytes,
+      recoveryState: this.recovery.state,
       congestionControl: this.cc.name,
       srttMs: this.rtt.srttMs,
       rttvarMs: this.rtt.rttvarMs,
@@ -1245,6 +1361,7 @@ export class Connection {
       receiveBufferedBytes: rb.readableBytes,
       outOfOrderBytes: rb.outOfOrderBytes,
       ...this.counters,
+      ...this.recovery.counters,
       drops: { ...this.drops },
       timers: this.timers.toRecord(),
     };

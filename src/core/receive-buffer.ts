@@ -38,6 +38,11 @@ export class ReceiveBuffer {
     return this.ranges.length > 0;
   }
 
+  /** Out-of-order ranges (each one a SACK block). */
+  get sackBlockCount(): number {
+    return this.ranges.length;
+  }
+
   /** Bytes held out of order. */
   get outOfOrderBytes(): number {
     let n = 0;

@@ -4,19 +4,27 @@ export interface CongestionController {
   readonly name: string;
   readonly cwndBytes: number;
   readonly ssthreshBytes: number;
-  /** New data was cumulatively acknowledged. */
-  onAck(nowMs: number, ackedBytes: number, inFlightBytes: number): void;
+  /** New data was cumulatively acknowledged (not called during loss recovery). */
+  onAck(nowMs: number, ackedBytes: number, inFlightBytes: number, srttMs: number): void;
   /** A loss was detected by duplicate ACKs or SACK (entering recovery). */
   onLoss(nowMs: number, inFlightBytes: number): void;
+  /** Recovery ended with everything up to the recovery point acknowledged. */
+  onRecoveryEnd(nowMs: number): void;
   /** The retransmission timer fired. */
   onRto(nowMs: number, inFlightBytes: number): void;
   /** Sending resumes after an idle period longer than an RTO (RFC 5681 4.1). */
   onIdle(nowMs: number): void;
   /** The segment size changed (after the handshake). */
   setMss(mssBytes: number): void;
+  /** Everything the controller knows, as plain data (undo after a spurious retransmission; snapshots). */
+  save(): Record<string, number>;
+  restore(state: Record<string, number>): void;
 }
 
 /** RFC 6928: initial window of 10 segments (capped as in its section 2). */
 export function initialWindowBytes(mssBytes: number): number {
   return Math.min(10 * mssBytes, Math.max(2 * mssBytes, 14600));
 }
+
+/** ssthresh before the first loss: "arbitrarily high" (RFC 5681 3.1). */
+export const INITIAL_SSTHRESH_BYTES = 0x7fffffff;
