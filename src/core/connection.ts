@@ -55,6 +55,8 @@ export interface ConnectionStats {
   irs: number;
   sndUna: number;
   sndNxt: number;
+  /** Highest sequence number sent; equal to sndNxt (retransmissions never move SND.NXT back). */
+  sndMax: number;
   sndWl1: number;
   sndWl2: number;
   rcvNxt: number;
@@ -186,6 +188,8 @@ export class Connection {
   readonly recovery: LossRecovery;
   /** The retransmission timer is armed as a tail loss probe timeout (RFC 8985 7.2). */
   private timerIsProbe = false;
+  /** Counts every data transmission, so the scoreboard knows which was sent after which. */
+  private sendOrder = 0;
   /** A D-SACK block (RFC 2883) to report first in the next ACK. */
   private pendingDsack: SackBlock | undefined;
   private challengeWindowStartMs = -Infinity;
@@ -1110,7 +1114,7 @@ export class Connection {
       if (this.lastSendMs > 0 && nowMs - this.lastSendMs > this.rtt.rtoMs && len > 0) this.cc.onIdle(nowMs);
     }
     const bytes = this.emitSegment(nowMs, seq, len, fin, dataEnd, false);
-    this.board.push({ seq, len: span, dataBytes: len, fin, sentMs: nowMs, tsVal: this.tsNow(nowMs), xmits: 1, sacked: false, lost: false, retransmitted: false });
+    this.board.push({ seq, len: span, dataBytes: len, fin, sentMs: nowMs, tsVal: this.tsNow(nowMs), xmits: 1, sentOrder: this.sendOrder++, sacked: false, lost: false, retransmitted: false });
     this.sndNxt = seqAdd(seq, span);
     this.counters.bytesSent += len;
     if (!probe && !this.timers.isArmed(Timer.Retransmit)) this.armRetransmit(nowMs);
@@ -1123,7 +1127,7 @@ export class Connection {
     if (s.dataBytes > maxPayload) this.board.split(s, maxPayload);
     const bytes = this.emitSegment(nowMs, s.seq, s.dataBytes, s.fin, dataEnd, true);
     const tsVal = this.tsNow(nowMs);
-    this.board.onRetransmit(s, nowMs, tsVal);
+    this.board.onRetransmit(s, nowMs, tsVal, this.sendOrder++);
     if (reason !== 'probe') this.recovery.onRetransmitted(this.tsOk ? tsVal : undefined);
     this.counters.segmentsRetransmitted++;
     this.counters.bytesRetransmitted += s.dataBytes;
@@ -1336,6 +1340,7 @@ export class Connection {
       irs: this.irs,
       sndUna: this.sndUna,
       sndNxt: this.sndNxt,
+      sndMax: this.sndNxt,
       sndWl1: this.sndWl1,
       sndWl2: this.sndWl2,
       rcvNxt: rb.rcvNxt,

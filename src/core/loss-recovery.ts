@@ -237,6 +237,7 @@ export class LossRecovery {
   /** RFC 3708: when every retransmission of the episode was reported as a duplicate, the episode was spurious. */
   private onDsack(): void {
     this.counters.dsacksReceived++;
+    this.counters.spuriousRetransmits++;
     const u = this.undo;
     if (u === undefined || u.undsacked <= 0) return;
     u.undsacked--;
@@ -245,7 +246,8 @@ export class LossRecovery {
 
   /** Undo: restore the window from before the episode and forget the loss marks. */
   private revert(u: Undo): void {
-    this.counters.spuriousRetransmits += u.retransmissions;
+    // With SACK each unnecessary retransmission is counted by its own D-SACK; without, Eifel counts them.
+    if (!this.sackOk()) this.counters.spuriousRetransmits += u.retransmissions;
     const now = this.cc.save();
     // Never shrink on undo: keep the larger of the current and the saved window.
     if ((u.cc.cwndBytes ?? 0) >= (now.cwndBytes ?? 0)) this.cc.restore(u.cc);

@@ -16,6 +16,8 @@ export interface SentSegment {
   tsVal: number;
   /** Transmissions so far (1 = never retransmitted). */
   xmits: number;
+  /** Order of the latest transmission among all of the connection's transmissions. */
+  sentOrder: number;
   sacked: boolean;
   /** Presumed lost and not yet retransmitted since. */
   lost: boolean;
@@ -142,8 +144,9 @@ export class Scoreboard {
 
   /**
    * RFC 6675 IsLost for every unSACKed record below the highest SACK: lost when at least dupThresh
-   * SACKed segments, or more than (dupThresh - 1) * mss SACKed bytes, lie above it.
-   * Returns the bytes newly marked lost.
+   * SACKed segments, or more than (dupThresh - 1) * mss SACKed bytes, lie above it. For a retransmitted
+   * record only SACKs of segments sent after its retransmission count (RACK's insight, RFC 8985 2): older
+   * ones say nothing about the retransmission. Returns the bytes newly marked lost.
    */
   markLostBySack(dupThresh: number, mssBytes: number): number {
     if (this.highSackedEnd === undefined) return 0;
@@ -157,9 +160,21 @@ export class Scoreboard {
         sackedSegmentsAbove++;
         continue;
       }
-      if (sackedAbove === 0) continue;
-      if (s.lost || s.retransmitted) continue;
-      if (sackedSegmentsAbove >= dupThresh || sackedAbove > (dupThresh - 1) * mssBytes) {
+      if (sackedAbove === 0 || s.lost) continue;
+      let segments = sackedSegmentsAbove;
+      let bytes = sackedAbove;
+      if (s.xmits > 1) {
+        segments = 0;
+        bytes = 0;
+        for (let j = i + 1; j < this.segs.length; j++) {
+          const t = this.segs[j]!;
+          if (t.sacked && t.sentOrder > s.sentOrder) {
+            segments++;
+            bytes += t.len;
+          }
+        }
+      }
+      if (segments >= dupThresh || bytes > (dupThresh - 1) * mssBytes) {
         this.setLost(s);
         newly += s.len;
       }
@@ -260,11 +275,12 @@ export class Scoreboard {
   }
 
   /** A record goes out again: it is back in the network. */
-  onRetransmit(s: SentSegment, nowMs: number, tsVal: number): void {
+  onRetransmit(s: SentSegment, nowMs: number, tsVal: number, sentOrder: number): void {
     this.forget(s);
     s.lost = false;
     s.retransmitted = true;
     s.xmits++;
+    s.sentOrder = sentOrder;
     s.sentMs = nowMs;
     s.tsVal = tsVal;
     this.count_(s);

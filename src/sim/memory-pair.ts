@@ -54,10 +54,12 @@ export class MemoryPair {
       const next = this.nextTimeMs();
       if (next === undefined || next > limitMs) return done();
       this.nowMs = Math.max(this.nowMs, next);
+      // One datagram at a time, each followed by a drain, as a socket driver does.
       while (this.queue.length > 0 && this.queue[0]!.atMs <= this.nowMs) {
         const d = heapPop(this.queue)!;
         this.endpoints[d.to].handleDatagram(this.nowMs, d.from, d.bytes);
         this.delivered[d.to]!++;
+        this.drain(onEvent);
       }
       for (const ep of this.endpoints) {
         const t = ep.pollTimeoutMs();
