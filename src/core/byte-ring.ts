@@ -20,7 +20,7 @@ export class ByteRing {
     let size = Math.max(this.buf.length, INITIAL_BYTES);
     while (size < bytes) size *= 2;
     if (size > this.limitBytes) size = this.limitBytes;
-    const next = new Uint8Array(size);
+    const next = Buffer.alloc(size);
     if (liveBytes > 0) this.read(0, next, 0, liveBytes);
     this.buf = next;
     this.head = 0;
@@ -32,8 +32,9 @@ export class ByteRing {
     let pos = this.head + offset;
     if (pos >= cap) pos -= cap;
     const first = Math.min(n, cap - pos);
-    this.buf.set(src.subarray(srcOffset, srcOffset + first), pos);
-    if (first < n) this.buf.set(src.subarray(srcOffset + first, srcOffset + n), 0);
+    // Buffer's native copy takes offsets, so no subarray views are made per call.
+    copyBytes(src, this.buf, pos, srcOffset, srcOffset + first);
+    if (first < n) copyBytes(src, this.buf, 0, srcOffset + first, srcOffset + n);
   }
 
   /** Copy n bytes at offset (from head) into dst. */
@@ -42,8 +43,8 @@ export class ByteRing {
     let pos = this.head + offset;
     if (pos >= cap) pos -= cap;
     const first = Math.min(n, cap - pos);
-    dst.set(this.buf.subarray(pos, pos + first), dstOffset);
-    if (first < n) dst.set(this.buf.subarray(0, n - first), dstOffset + first);
+    copyBytes(this.buf, dst, dstOffset, pos, pos + first);
+    if (first < n) copyBytes(this.buf, dst, dstOffset + first, 0, n - first);
   }
 
   /** Drop n bytes from the head. */
@@ -67,4 +68,11 @@ export class ByteRing {
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = Buffer.alloc(0);
+
+const nativeCopy = Buffer.prototype.copy;
+
+/** src[from, to) into dst at dstOffset. */
+function copyBytes(src: Uint8Array, dst: Uint8Array, dstOffset: number, from: number, to: number): void {
+  nativeCopy.call(src, dst, dstOffset, from, to);
+}

@@ -1259,6 +1259,8 @@ export class Connection {
 
   private enterTimeWait(nowMs: number): void {
     this.setState('TIME-WAIT', nowMs);
+    this.sendBuffer.release();
+    this.receiveBuffer.release();
     this.timers.clearAll();
     this.timers.set(Timer.Linger, nowMs + 2 * this.config.mslMs);
     this.emitClosed(undefined);

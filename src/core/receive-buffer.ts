@@ -90,12 +90,17 @@ export class ReceiveBuffer {
   read(maxBytes: number): Uint8Array {
     const n = Math.min(maxBytes, this.readableBytes);
     if (n === 0) return EMPTY;
-    const out = new Uint8Array(n);
+    // Not zero-filled: every byte is overwritten by the copy.
+    const out: Uint8Array = Buffer.allocUnsafe(n);
     this.ring.read(0, out, 0, n);
     this.ring.advance(n);
     this.readableBytes -= n;
-    if (this.readableBytes === 0 && this.ranges.length === 0) this.ring.release();
     return out;
+  }
+
+  /** Give the memory back when nothing is held (the connection is done with it). */
+  release(): void {
+    if (this.readableBytes === 0 && this.ranges.length === 0) this.ring.release();
   }
 
   /** Up to `max` SACK blocks, the most recently changed first (RFC 2018 section 4). */

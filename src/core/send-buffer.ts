@@ -33,6 +33,10 @@ export class SendBuffer {
   acknowledge(n: number): void {
     this.ring.advance(n);
     this.lengthBytes -= n;
+  }
+
+  /** Give the memory back (the connection is done with it). */
+  release(): void {
     if (this.lengthBytes === 0) this.ring.release();
   }
 

@@ -25,3 +25,31 @@ test('10 MB each way over a link that drops, reorders and duplicates (seeded) ar
   assert.equal(r.receivedDigest[1], r.sentDigest[1]);
   assert.ok(pair.dropped[0]! + pair.dropped[1]! > 100, 'the link really dropped datagrams');
 });
+
+test('with SACK at 2% random loss, retransmissions stay close to what was actually lost', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const pair = new MemoryPair(seed, [{}, {}], { delayMs: 10, lossRate: 0.02 });
+    const r = bulkTransfer(pair, [4 * MB, 0], 3_600_000);
+    assert.ok(r.done, `seed ${seed}: not done`);
+    assert.equal(r.receivedDigest[0], r.sentDigest[0]);
+    const s = r.connections[0]!.stats();
+    assert.equal(s.sackPermitted, true);
+    // Every datagram lost towards the receiver carried data (the handshake's last ACK aside).
+    const lost = pair.dropped[1]!;
+    assert.ok(lost > 40, `seed ${seed}: the link dropped ${lost}`);
+    assert.ok(s.segmentsRetransmitted >= lost - 2, `seed ${seed}: ${s.segmentsRetransmitted} retransmitted < ${lost} lost`);
+    assert.ok(s.segmentsRetransmitted <= Math.ceil(lost * 1.1) + 2, `seed ${seed}: ${s.segmentsRetransmitted} retransmitted for ${lost} lost`);
+    assert.ok(s.fastRetransmits > 0);
+  }
+});
+
+test('NewReno without SACK recovers at 2% loss too (fast retransmit, partial ACKs)', () => {
+  const pair = new MemoryPair(9, [{ sack: false, congestionControl: 'newreno' }, { sack: false }], { delayMs: 10, lossRate: 0.02 });
+  const r = bulkTransfer(pair, [4 * MB, 0], 3_600_000);
+  assert.ok(r.done);
+  assert.equal(r.receivedDigest[0], r.sentDigest[0]);
+  const s = r.connections[0]!.stats();
+  assert.equal(s.sackPermitted, false);
+  assert.equal(s.congestionControl, 'newreno');
+  assert.ok(s.fastRetransmits > 10, `fast retransmits ${s.fastRetransmits}`);
+});
