@@ -1159,10 +1159,8 @@ export class Connection {
       this.pendingChallengeAck = false;
       return this.sendBareAck(nowMs, this.sndNxt);
     }
-    if (!this.ackNow) {
-      if (this.unackedFullSegments === 0 && !this.timers.isArmed(Timer.DelayedAck) && this.windowUpdateWorthSending()) this.ackNow = true;
-      else return undefined;
-    }
+    // Window updates are decided where the window opens (read()), so nothing else is due here.
+    if (!this.ackNow) return undefined;
     return this.sendBareAck(nowMs, this.sndNxt);
   }
 

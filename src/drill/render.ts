@@ -47,7 +47,7 @@ export function renderFlags(flags: number): string {
 
 export function renderPacket(p: PacketView): string {
   const parts = [p.direction === 'in' ? '<' : '>', renderFlags(p.flags), `${p.seq}:${(p.seq + p.length) >>> 0}(${p.length})`];
-  if (p.ack !== undefined && (p.flags & ACK || p.ack !== 0)) parts.push(`ack ${p.ack}`);
+  if (p.ack !== undefined && p.flags & ACK) parts.push(`ack ${p.ack}`);
   if (p.window !== undefined) parts.push(`win ${p.window}`);
   if (p.options !== undefined && (p.options === 'any' || p.options.length > 0)) parts.push(renderOptions(p.options));
   return parts.join(' ');

@@ -9,7 +9,7 @@
 // A packet left more than `tolerance` before a later non-outbound line, or one still queued at the end (up to
 // the last line's time + tolerance), is an unexpected packet and fails the script.
 
-import type { PacketEvent, Script, ScriptLine, SyscallEvent } from './ast.js';
+import type { Directives, PacketEvent, Script, ScriptLine, SyscallEvent } from './ast.js';
 import { checkAssertion } from './assert-eval.js';
 import { DrillError, errorMessage } from './errors.js';
 import { buildInbound, decodeOutbound, inboundView, outboundView, type Ports } from './packets.js';
@@ -20,7 +20,7 @@ import { SeqSpace } from './seq.js';
 import { SocketTable } from './sockets.js';
 import { formatOutcome, runSyscall, type SyscallContext } from './syscalls.js';
 import { formatSeconds, resolveTime } from './time.js';
-import { Endpoint, type Remote } from '../core/index.js';
+import { Endpoint, TCP_PROFILE, type EndpointOptions, type Remote } from '../core/index.js';
 import { SYN } from '../core/wire/segment.js';
 
 /** Default timing tolerance for outbound packets, ms (as packetdrill's default). */
@@ -33,6 +33,8 @@ export const SCRIPT_PORT = 8080;
 export const PEER_CLIENT_PORT = 40000;
 /** Timer firings at one instant before the runner gives up (a timer that never clears). */
 const MAX_FIRINGS_AT_ONE_TIME = 10_000;
+/** Timer firings while looking for one packet (e.g. a `*` line) before the runner gives up. */
+const MAX_FIRINGS_PER_WAIT = 1_000_000;
 
 export interface RunOptions {
   /** Default tolerance (ms); a script's `@stevens tolerance=` wins. */
@@ -50,6 +52,16 @@ interface Outbound {
   view: PacketView | string;
   srcPort?: number;
   dstPort?: number;
+}
+
+/** `config.NAME=V` must name a real config field, with a value of its type. */
+function checkConfigKeys(d: Directives): void {
+  const known = TCP_PROFILE as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(d.config)) {
+    const line = d.lines[`config.${key}`] ?? 1;
+    if (!(key in known)) throw new DrillError(line, `unknown config key '${key}' (known: ${Object.keys(known).join(', ')})`);
+    if (typeof value !== typeof known[key]) throw new DrillError(line, `config.${key} takes a ${typeof known[key]}, got '${String(value)}'`);
+  }
 }
 
 class Run implements SyscallContext {
@@ -75,10 +87,11 @@ class Run implements SyscallContext {
     this.toleranceMs = d.toleranceMs ?? opts.toleranceMs ?? DEFAULT_TOLERANCE_MS;
     this.log = opts.log;
     this.space = new SeqSpace(d.peerIsn, d.isn);
+    checkConfigKeys(d);
     const endpointOptions: Record<string, unknown> = { ...d.config, seed: d.seed, fixedTimestampOffset: d.tsOffset };
     if (d.isn !== undefined) endpointOptions['fixedIsn'] = d.isn;
     try {
-      this.ep = new Endpoint(endpointOptions as ConstructorParameters<typeof Endpoint>[0]);
+      this.ep = new Endpoint(endpointOptions as unknown as EndpointOptions);
     } catch (err) {
       const configLines = Object.entries(d.lines).filter(([k]) => k.startsWith('config.')).map(([, l]) => l);
       throw new DrillError(configLines[0] ?? 1, `the endpoint rejected the configuration: ${errorMessage(err)}`);
@@ -125,10 +138,12 @@ class Run implements SyscallContext {
   private fireTimers(limit: number, stopOnOutput: boolean): void {
     let lastAt = -Infinity;
     let firings = 0;
+    let total = 0;
     for (;;) {
       if (stopOnOutput && this.queue.length > 0) return;
       const deadline = this.ep.pollTimeoutMs();
       if (deadline === undefined || deadline > limit) return;
+      if (++total > MAX_FIRINGS_PER_WAIT) throw new Error(`gave up after ${MAX_FIRINGS_PER_WAIT} timer firings (now ${formatSeconds(this.nowMs)} s)`);
       this.nowMs = Math.max(this.nowMs, deadline);
       if (this.nowMs === lastAt) {
         if (++firings > MAX_FIRINGS_AT_ONE_TIME) {
@@ -225,7 +240,7 @@ class Run implements SyscallContext {
 
   private syscall(line: ScriptLine, call: SyscallEvent): void {
     const out = runSyscall(call, this, line.line);
-    this.logLine(`${formatSeconds(this.nowMs)} ${call.name}(...) = ${formatOutcome(out)}`);
+    this.logLine(`${formatSeconds(this.nowMs)} ${line.text.replace(/^\S+\s+/, '').replace(/\s*=.*$/s, '')} = ${formatOutcome(out)}`);
     if (out.mismatch) throw new DrillError(line.line, `${out.mismatch} (at "${line.text}")`);
     if (out.result !== call.result || out.errno !== call.errno) {
       const note = out.note ? `: ${out.note}` : '';

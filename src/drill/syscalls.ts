@@ -271,7 +271,8 @@ const handlers: Record<string, Handler> = {
       ctx.sockets.current = s.rec;
       s.rec.conn.close();
     } else if (s.kind === 'listener') {
-      throw new DrillError(line, 'close() of the listening socket is not supported');
+      ctx.ep.unlisten(ctx.port);
+      ctx.sockets.listening = false;
     }
     ctx.sockets.delete(s.fd);
     return ok();
@@ -281,6 +282,7 @@ const handlers: Record<string, Handler> = {
 // Aliases with the same argument positions for what matters (fd, buffer, count).
 handlers['send'] = handlers['write']!;
 handlers['recv'] = handlers['read']!;
+handlers['accept4'] = handlers['accept']!;
 
 export function runSyscall(call: SyscallEvent, ctx: SyscallContext, line: number): SyscallOutcome {
   const h = handlers[call.name];

@@ -71,7 +71,13 @@ const TCPI: Record<string, (s: Stats) => number> = {
   },
   tcpi_snd_cwnd: (s) => segments(s, 'cwndBytes', 'down'),
   tcpi_snd_ssthresh: (s) => segments(s, 'ssthreshBytes', 'down'),
-  tcpi_unacked: (s) => segments(s, 'inFlightBytes', 'up'),
+  // Linux's packets_out: everything sent and not cumulatively acknowledged, SACKed or not.
+  tcpi_unacked: (s) => {
+    const mss = num(s, 'mssBytes');
+    const outstanding = (num(s, 'sndMax') - num(s, 'sndUna')) >>> 0;
+    return mss > 0 ? Math.ceil(outstanding / mss) : 0;
+  },
+  tcpi_in_flight: (s) => segments(s, 'inFlightBytes', 'up'),
   tcpi_snd_mss: (s) => num(s, 'mssBytes'),
   tcpi_rto: (s) => usec(num(s, 'rtoMs')),
   tcpi_rtt: (s) => usec(num(s, 'srttMs')),
