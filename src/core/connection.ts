@@ -163,6 +163,9 @@ export class Connection {
   /** The earliest deadline last reported to the host (its timer heap key). */
   heapDeadlineMs = Infinity;
   heapIndex = -1;
+  /** Bookkeeping flags of the endpoint's queues. */
+  queuedForTransmit = false;
+  queuedForTimers = false;
   private readonly rtt: RttEstimator;
   readonly cc: CongestionController;
   private synRetries = 0;
@@ -1111,7 +1114,10 @@ export class Connection {
     if (wasIdle) {
       this.lastProgressMs = nowMs;
       // RFC 5681 4.1: after an idle period longer than an RTO, restart from a smaller window.
-      if (this.lastSendMs > 0 && nowMs - this.lastSendMs > this.rtt.rtoMs && len > 0) this.cc.onIdle(nowMs);
+      if (this.lastSendMs > 0 && nowMs - this.lastSendMs > this.rtt.rtoMs && len > 0) {
+        this.cc.onIdle(nowMs);
+        if (this.host.trace) this.traceCwnd(nowMs);
+      }
     }
     const bytes = this.emitSegment(nowMs, seq, len, fin, dataEnd, false);
     this.board.push({ seq, len: span, dataBytes: len, fin, sentMs: nowMs, tsVal: this.tsNow(nowMs), xmits: 1, sentOrder: this.sendOrder++, sacked: false, lost: false, retransmitted: false });

@@ -57,6 +57,8 @@ interface Peer {
 const EPHEMERAL_LOW = 49152;
 const EPHEMERAL_HIGH = 65535;
 const DEFAULT_BACKLOG = 128;
+/** Datagrams one connection may send in a row before the next connection's turn. */
+const BURST = 16;
 
 export class Endpoint {
   private readonly prng: Prng;
@@ -69,8 +71,13 @@ export class Endpoint {
   private readonly events: EndpointEvent[] = [];
   private eventHead = 0;
   private readonly control: Transmit[] = [];
-  private readonly pending = new Set<Connection>();
-  private readonly timerDirty = new Set<Connection>();
+  /** Connections that may have something to send, in turn (a flag on each keeps it in the queue once). */
+  private pending: Connection[] = [];
+  private pendingHead = 0;
+  /** Datagrams the connection at the head has sent in a row; after BURST it goes to the back. */
+  private burst = 0;
+  /** Connections whose deadlines changed since the heap was last updated. */
+  private timerDirty: Connection[] = [];
   private readonly heap = new TimerHeap<Connection>();
   private nextConnectionId = 1;
   private connectionCount = 0;
@@ -91,8 +98,8 @@ export class Endpoint {
         this.counters.resetsSent++;
         this.control.push({ remote, bytes });
       },
-      wantsTransmit: (conn) => this.pending.add(conn),
-      timersChanged: (conn) => this.timerDirty.add(conn),
+      wantsTransmit: (conn) => this.queueTransmit(conn),
+      timersChanged: (conn) => this.markTimers(conn),
       closed: (conn) => this.forget(conn),
       get trace() {
         return self.options.trace;
@@ -128,7 +135,7 @@ export class Endpoint {
     const localPort = this.ephemeralPort(peer, remotePort);
     const conn = this.createConnection(nowMs, peer, localPort, remotePort, config, true);
     conn.openActive(nowMs);
-    this.timerDirty.add(conn);
+    this.markTimers(conn);
     return conn;
   }
 
@@ -181,7 +188,7 @@ export class Endpoint {
     listener.halfOpen++;
     this.halfOpenOf.set(conn, listener);
     conn.openPassive(nowMs, seg);
-    this.timerDirty.add(conn);
+    this.markTimers(conn);
   }
 
   /** RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN): reset what has no connection, ignore RSTs. */
@@ -215,25 +222,41 @@ export class Endpoint {
       this.counters.datagramsSent++;
       return this.control.shift();
     }
-    for (;;) {
-      const next = this.pending.values().next();
-      if (next.done) return undefined;
-      const conn = next.value;
-      this.pending.delete(conn);
+    while (this.pendingHead < this.pending.length) {
+      const conn = this.pending[this.pendingHead]!;
+      // Cleared first, so a connection that asks again while being polled is queued again, not lost.
+      conn.queuedForTransmit = false;
       const bytes = conn.pollTransmit(nowMs);
-      this.timerDirty.add(conn);
+      this.markTimers(conn);
+      if (bytes === undefined) {
+        this.pendingHead++;
+        this.burst = 0;
+      } else if (conn.queuedForTransmit) {
+        // Queued again behind: this entry is done.
+        this.pendingHead++;
+        this.burst = 0;
+      } else if (++this.burst >= BURST) {
+        // Round-robin between connections that have more to send.
+        this.pendingHead++;
+        this.queueTransmit(conn);
+        this.burst = 0;
+      } else {
+        conn.queuedForTransmit = true;
+      }
       if (this.control.length > 0) {
-        // The connection reset itself while deciding what to send.
-        if (bytes !== undefined) this.pending.add(conn);
+        // The connection reset itself while deciding what to send; the RST goes first.
+        if (bytes !== undefined) this.control.push({ remote: conn.remote, bytes });
         this.counters.datagramsSent++;
         return this.control.shift();
       }
-      if (bytes === undefined) continue;
-      // Round-robin between connections that have more to send.
-      this.pending.add(conn);
-      this.counters.datagramsSent++;
-      return { remote: conn.remote, bytes };
+      if (bytes !== undefined) {
+        this.counters.datagramsSent++;
+        return { remote: conn.remote, bytes };
+      }
     }
+    this.pending.length = 0;
+    this.pendingHead = 0;
+    return undefined;
   }
 
   /** The earliest deadline (absolute ms), or undefined when no timer is armed. */
@@ -250,7 +273,6 @@ export class Endpoint {
       const top = this.heap.peek();
       if (top === undefined || top.heapDeadlineMs > nowMs) return;
       top.handleTimeout(nowMs);
-      this.timerDirty.delete(top);
       const next = top.state === 'CLOSED' ? Infinity : top.nextDeadlineMs();
       this.heap.update(top, next);
       // A timer re-armed at or before now fires on the next call instead of spinning here.
@@ -308,7 +330,6 @@ export class Endpoint {
       }
     }
     this.heap.remove(conn);
-    this.timerDirty.delete(conn);
   }
 
   private releaseHalfOpen(conn: Connection): void {
@@ -320,9 +341,30 @@ export class Endpoint {
   }
 
   private flushTimers(): void {
-    if (this.timerDirty.size === 0) return;
-    for (const conn of this.timerDirty) this.heap.update(conn, conn.state === 'CLOSED' ? Infinity : conn.nextDeadlineMs());
-    this.timerDirty.clear();
+    const dirty = this.timerDirty;
+    if (dirty.length === 0) return;
+    for (let i = 0; i < dirty.length; i++) {
+      const conn = dirty[i]!;
+      conn.queuedForTimers = false;
+      this.heap.update(conn, conn.state === 'CLOSED' ? Infinity : conn.nextDeadlineMs());
+    }
+    dirty.length = 0;
+  }
+
+  private markTimers(conn: Connection): void {
+    if (conn.queuedForTimers) return;
+    conn.queuedForTimers = true;
+    this.timerDirty.push(conn);
+  }
+
+  private queueTransmit(conn: Connection): void {
+    if (conn.queuedForTransmit) return;
+    conn.queuedForTransmit = true;
+    if (this.pendingHead > 64 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+    this.pending.push(conn);
   }
 
   private peerFor(remote: Remote, create: boolean): Peer | undefined {
