@@ -49,6 +49,8 @@ export interface ConnectionConfig {
   dupThresh: number;
   /** cwnd never falls below this many segments (1 in RFC 5681 after an RTO). */
   minCwndSegments: number;
+  /** 'dupack': RFC 6675's count of SACKed segments (DupThresh); 'rack': RFC 8985's time-based RACK (needs SACK). */
+  lossDetection: 'dupack' | 'rack';
   /** RFC 8985 7 tail loss probe: a probe after about 2 SRTT of silence instead of waiting for the RTO. */
   tailLossProbe: boolean;
   /** RFC 8985 7.2 WCDelAckT: added to the probe timeout when one segment is in flight (the peer may delay its ACK). */
@@ -83,6 +85,7 @@ export const TCP_PROFILE: ConnectionConfig = {
   maxQueuedDatagrams: 256,
   congestionControl: 'cubic',
   dupThresh: 3,
+  lossDetection: 'dupack',
   minCwndSegments: 1,
   tailLossProbe: false,
   tlpDelayedAckAllowanceMs: 200,
@@ -154,5 +157,6 @@ function validateConfig(c: ConnectionConfig): void {
   if (!(c.rtoBackoff >= 1)) throw new RangeError('rtoBackoff must be >= 1');
   if (!(c.mslMs >= 0)) throw new RangeError('mslMs must be >= 0');
   if (!Number.isInteger(c.dupThresh) || c.dupThresh < 1) throw new RangeError('dupThresh must be an integer >= 1');
+  if (c.lossDetection !== 'dupack' && c.lossDetection !== 'rack') throw new RangeError(`unknown lossDetection '${String(c.lossDetection)}'`);
   if (c.congestionControl !== 'cubic' && c.congestionControl !== 'newreno') throw new RangeError(`unknown congestionControl '${String(c.congestionControl)}'`);
 }

@@ -252,7 +252,7 @@ export class Connection {
     this.rtt = new RttEstimator(config.initialRtoMs, config.minRtoMs, config.maxRtoMs, config.clockGranularityMs, config.rtoBackoff);
     const minCwndBytes = config.minCwndSegments * this.localMss;
     this.cc = config.congestionControl === 'newreno' ? new NewReno(this.localMss, minCwndBytes) : new Cubic(this.localMss, minCwndBytes);
-    this.recovery = new LossRecovery(this.board, this.cc, () => this.sackOk, config.dupThresh);
+    this.recovery = new LossRecovery(this.board, this.cc, () => this.sackOk, config.dupThresh, config.lossDetection === 'rack');
     this.iss = iss >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
@@ -578,8 +578,10 @@ export class Connection {
     const window = seg.window << this.sndShift;
     let sack: SackUpdate | undefined;
     const blocks = seg.options.sack;
+    const delivered: SentSegment[] = [];
+    const collect = this.recovery.rack !== undefined ? (s: SentSegment) => delivered.push(s) : undefined;
     if (this.sackOk && blocks !== undefined && blocks.length > 0) {
-      sack = this.board.applySack(blocks, ack);
+      sack = this.board.applySack(blocks, ack, collect);
       this.counters.sackedBytes += sack.newlySackedBytes;
     }
     const advanced = seqGt(ack, this.sndUna);
@@ -587,13 +589,14 @@ export class Connection {
     const duplicate = !advanced && ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & (FIN | SYN)) && window === this.sndWnd && !this.board.isEmpty;
     if (duplicate) this.counters.duplicateAcks++;
     let ackedBytes = 0;
-    if (advanced) ackedBytes = this.onNewAck(nowMs, seg, ack);
+    if (advanced) ackedBytes = this.onNewAck(nowMs, seg, ack, collect);
 
     // Loss detection and recovery (part of the ACK's meaning, before the window decides what may be sent).
     if (!this.board.isEmpty || advanced) {
-      const info: AckInfo = { ack, advanced, ackedBytes, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined };
+      const info: AckInfo = { ack, advanced, ackedBytes, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined, delivered, srttMs: this.rtt.srttMs };
       const before = this.recovery.state;
       this.recovery.onAck(nowMs, info, this.mssBytes, this.sndNxt);
+      this.armReorderTimer(nowMs);
       if (this.recovery.state !== before || this.recovery.fastRetransmitNow) {
         if (this.host.trace) this.traceCwnd(nowMs);
         this.host.wantsTransmit(this);
@@ -625,7 +628,7 @@ export class Connection {
   }
 
   /** SND.UNA moves: release acknowledged bytes, sample the RTT, restart the timer. Returns data bytes acked. */
-  private onNewAck(nowMs: number, seg: TcpSegment, ack: number): number {
+  private onNewAck(nowMs: number, seg: TcpSegment, ack: number, onDelivered: ((s: SentSegment) => void) | undefined): number {
     const pipeBefore = this.recovery.pipeBytes(this.mssBytes);
     // Bytes of data (not SYN/FIN) newly acknowledged leave the send buffer.
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
@@ -638,6 +641,7 @@ export class Connection {
     let newestOnceSentMs = -1;
     this.board.acknowledge(ack, (s) => {
       if (s.xmits === 1 && s.sentMs > newestOnceSentMs) newestOnceSentMs = s.sentMs;
+      onDelivered?.(s);
     });
     const ts = seg.options.timestamp;
     if (this.tsOk && ts !== undefined && ts.echo !== 0) {
@@ -833,6 +837,12 @@ export class Connection {
       t.clear(Timer.DelayedAck);
       this.ackNow = true;
     }
+    if (t.get(Timer.Reorder) <= nowMs) {
+      t.clear(Timer.Reorder);
+      this.recovery.onReorderTimeout(nowMs, this.sndNxt, this.rtt.srttMs);
+      this.armReorderTimer(nowMs);
+      if (this.board.lostBytes > 0) this.host.wantsTransmit(this);
+    }
     if (t.get(Timer.Keepalive) <= nowMs) {
       t.clear(Timer.Keepalive);
       this.onKeepaliveTimeout(nowMs);
@@ -917,6 +927,13 @@ export class Connection {
     if (this.config.keepaliveIdleMs <= 0) return;
     const last = Math.max(this.lastReceiveMs, this.lastSendMs);
     this.timers.set(Timer.Keepalive, Math.max(nowMs, last) + this.config.keepaliveIdleMs);
+  }
+
+  /** RFC 8985 6.3: RACK asks to look again when a segment's reordering allowance runs out. */
+  private armReorderTimer(nowMs: number): void {
+    const wait = this.recovery.reorderWaitMs;
+    if (wait === undefined) this.timers.clear(Timer.Reorder);
+    else this.timers.set(Timer.Reorder, nowMs + wait);
   }
 
   /** RFC 6298's RTO, or RFC 8985's shorter probe timeout when a tail loss probe may be sent. */

@@ -3,6 +3,7 @@
 // limited transmit (RFC 3042), tail loss probes (RFC 8985 7), and undo of spurious retransmissions detected
 // by timestamps (Eifel, RFC 3522) or D-SACK (RFC 2883, RFC 3708).
 import type { CongestionController } from './congestion/controller.js';
+import { Rack } from './rack.js';
 import type { SackUpdate, Scoreboard, SentSegment } from './sack-scoreboard.js';
 import { seqGe, seqLt } from './seq.js';
 
@@ -20,6 +21,9 @@ export interface AckInfo {
   sack: SackUpdate | undefined;
   /** TSecr of the ACK, when timestamps are in use. */
   tsEcho: number | undefined;
+  /** Segments this ACK delivered (cumulatively or by SACK), for RACK. */
+  delivered: SentSegment[];
+  srttMs: number;
 }
 
 export interface RecoveryCounters {
@@ -54,6 +58,10 @@ export class LossRecovery {
   /** A tail loss probe is outstanding until the ACK for this sequence number arrives. */
   tlpHighSeq: number | undefined;
   private tlpWasRetransmit = false;
+  /** RACK when configured (and SACK is in use); otherwise RFC 6675's DupThresh rule marks losses. */
+  readonly rack: Rack | undefined;
+  /** When RACK wants to look again (ms from now), or undefined: the connection arms its reorder timer. */
+  reorderWaitMs: number | undefined;
   readonly counters: RecoveryCounters = { fastRetransmits: 0, recoveryEpisodes: 0, spuriousRetransmits: 0, tailLossProbes: 0, dsacksReceived: 0 };
 
   constructor(
@@ -61,7 +69,10 @@ export class LossRecovery {
     private readonly cc: CongestionController,
     private readonly sackOk: () => boolean,
     private readonly dupThresh: number,
-  ) {}
+    useRack = false,
+  ) {
+    this.rack = useRack ? new Rack() : undefined;
+  }
 
   /** RFC 6675 pipe (with Reno accounting of duplicate ACKs when there is no SACK). */
   pipeBytes(mssBytes: number): number {
@@ -95,7 +106,13 @@ export class LossRecovery {
         this.renoSackedSegments = Math.min(this.renoSackedSegments + 1, Math.max(0, this.board.count - 1));
       }
     }
-    if (sack) this.board.markLostBySack(this.dupThresh, mssBytes);
+    if (sack && this.rack !== undefined) {
+      for (const seg of info.delivered) this.rack.onDelivered(seg, nowMs, info.tsEcho);
+      if (info.sack?.dsack) this.rack.onDsack();
+      this.reorderWaitMs = this.rack.detect(this.board, nowMs, this.inEpisode, this.dupThresh, info.srttMs);
+    } else if (sack) {
+      this.board.markLostBySack(this.dupThresh, mssBytes);
+    }
 
     switch (this.state) {
       case 'open':
@@ -124,6 +141,17 @@ export class LossRecovery {
         else if (!sack && info.advanced) this.renoSackedSegments = 0;
         break;
     }
+  }
+
+  /** RACK's reordering timer fired (RFC 8985 6.3): look again, maybe enter recovery. */
+  onReorderTimeout(nowMs: number, sndNxt: number, srttMs: number): void {
+    if (this.rack === undefined) return;
+    this.reorderWaitMs = this.rack.detect(this.board, nowMs, this.inEpisode, this.dupThresh, srttMs);
+    if ((this.state === 'open' || this.state === 'disorder') && this.board.lostBytes > 0) this.enterRecovery(nowMs, sndNxt);
+  }
+
+  get inEpisode(): boolean {
+    return this.state === 'recovery' || this.state === 'loss';
   }
 
   private shouldEnterRecovery(sack: boolean): boolean {

@@ -105,7 +105,7 @@ export class Scoreboard {
   }
 
   /** Mark what the SACK blocks cover (RFC 2018); a first block below `ack` or already SACKed is a D-SACK. */
-  applySack(blocks: readonly SackBlock[], ack: number): SackUpdate {
+  applySack(blocks: readonly SackBlock[], ack: number, onSacked?: (seg: SentSegment) => void): SackUpdate {
     const out: SackUpdate = { newlySackedBytes: 0, dsack: false, advanced: false };
     for (let b = 0; b < blocks.length; b++) {
       const { left, right } = blocks[b]!;
@@ -133,6 +133,7 @@ export class Scoreboard {
         s.lost = false;
         this.count_(s);
         out.newlySackedBytes += s.len;
+        onSacked?.(s);
         if (this.highSackedEnd === undefined || seqGt(end, this.highSackedEnd)) {
           this.highSackedEnd = end;
           out.advanced = true;
@@ -180,6 +181,11 @@ export class Scoreboard {
       }
     }
     return newly;
+  }
+
+  /** Mark a record lost (RACK's verdict). */
+  markLost(s: SentSegment): void {
+    if (!s.sacked && !s.lost) this.setLost(s);
   }
 
   /** Mark one record lost (NewReno's fast retransmit and partial ACKs; the head of the queue). */

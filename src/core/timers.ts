@@ -12,9 +12,11 @@ export const enum Timer {
   Keepalive = 3,
   /** TIME-WAIT's 2*MSL, or the limit on an orphaned FIN-WAIT-2. */
   Linger = 4,
+  /** RFC 8985 6.3: RACK's reordering timer. */
+  Reorder = 5,
 }
 
-export const TIMER_NAMES = ['retransmit', 'persist', 'delayedAck', 'keepalive', 'linger'] as const;
+export const TIMER_NAMES = ['retransmit', 'persist', 'delayedAck', 'keepalive', 'linger', 'reorder'] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
 export class TimerTable {
