@@ -1,7 +1,7 @@
 // The core's benchmark: protocol processing speed over a perfect in-memory link, goodput under random loss,
 // and small-message latency of the tcp and game profiles under 5% loss. Baselines run in the same process.
 import { crc32 } from 'node:zlib';
-import type { EndpointEvent } from '../src/core/index.js';
+import type { EndpointEvent, EndpointOptions } from '../src/core/index.js';
 import { MemoryPair, type LinkImpairment } from '../src/sim/memory-pair.js';
 import { bulkTransfer } from '../test/support/bulk.js';
 import { printTable } from './table.js';
@@ -62,8 +62,8 @@ interface LatencyResult {
 }
 
 /** 20 messages per second of 100 bytes each way for `durationMs`, delivery delay per message. */
-function messageLatency(profile: 'tcp' | 'game', lossRate: number, durationMs: number, seed: number): LatencyResult {
-  const pair = new MemoryPair(seed, [{ profile }, { profile }], { delayMs: 25, lossRate });
+export function messageLatency(profile: 'tcp' | 'game', lossRate: number, durationMs: number, seed: number, extra: Partial<EndpointOptions> = {}): LatencyResult {
+  const pair = new MemoryPair(seed, [{ profile, ...extra }, { profile, ...extra }], { delayMs: 25, lossRate });
   const [a, b] = pair.endpoints;
   b.listen({ port: 9 });
   const client = a.connect(0, pair.addresses[1], { port: 9 });
