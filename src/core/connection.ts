@@ -179,6 +179,8 @@ export class Connection {
   private keepaliveProbes = 0;
   private keepaliveNow = false;
   private lastReceiveMs = 0;
+  /** The latest time any input or poll brought (application calls carry no time of their own). */
+  private nowMs = 0;
   private lastSendMs = 0;
   private lastProgressMs = 0;
   /** Karn's rule: one timed segment at a time when there are no timestamps. */
@@ -205,6 +207,7 @@ export class Connection {
   private readablePending = false;
   private noDelay: boolean;
   private readonly datagramQueue: Uint8Array[] = [];
+  private readonly earlyDatagrams: Uint8Array[] = [];
   /** The host has been told this connection is ready for the application ('accepted' or 'connected'). */
   private announced = false;
   private closedEmitted = false;
@@ -376,6 +379,7 @@ export class Connection {
 
   /** Active open (RFC 9293 3.10.1): SYN-SENT, SYN on the next poll. */
   openActive(nowMs: number): void {
+    this.nowMs = nowMs;
     this.setState('SYN-SENT', nowMs);
     this.lastReceiveMs = nowMs;
     this.host.wantsTransmit(this);
@@ -383,6 +387,7 @@ export class Connection {
 
   /** Passive open: the SYN that created this connection from a listener (RFC 9293 3.10.7.2). */
   openPassive(nowMs: number, seg: TcpSegment): void {
+    this.nowMs = nowMs;
     this.irs = seg.seq;
     this.receiveBuffer.rcvNxt = seqAdd(seg.seq, 1);
     this.rcvAdvRight = this.receiveBuffer.rcvNxt;
@@ -416,6 +421,7 @@ export class Connection {
   // ================================================================== arriving segments (RFC 9293 3.10.7)
 
   handleSegment(nowMs: number, seg: TcpSegment): void {
+    this.nowMs = nowMs;
     this.counters.segmentsReceived++;
     this.lastReceiveMs = nowMs;
     this.keepaliveProbes = 0;
@@ -768,6 +774,11 @@ export class Connection {
     this.rcvAdvRight = seqMax(this.rcvAdvRight, rb.rcvNxt);
     this.ackNow = true;
     this.timers.clear(Timer.DelayedAck);
+    // 'end' comes before the 'closed' that TIME-WAIT may emit.
+    if (!this.finEmitted && !this.appClosed) {
+      this.finEmitted = true;
+      this.host.emit({ type: 'end', connection: this });
+    }
     switch (this.state) {
       case 'SYN-RECEIVED':
       case 'ESTABLISHED':
@@ -780,10 +791,6 @@ export class Connection {
       case 'FIN-WAIT-2':
         this.enterTimeWait(nowMs);
         break;
-    }
-    if (!this.finEmitted && !this.appClosed) {
-      this.finEmitted = true;
-      this.host.emit({ type: 'end', connection: this });
     }
   }
 
@@ -822,6 +829,7 @@ export class Connection {
   // ================================================================== timers
 
   handleTimeout(nowMs: number): void {
+    this.nowMs = nowMs;
     const t = this.timers;
     if (t.get(Timer.Retransmit) <= nowMs) {
       t.clear(Timer.Retransmit);
@@ -910,7 +918,7 @@ export class Connection {
   private onKeepaliveTimeout(nowMs: number): void {
     const c = this.config;
     if (c.keepaliveIdleMs <= 0 || !isSynchronized(this.state)) return;
-    const idleMs = nowMs - Math.max(this.lastReceiveMs, this.lastSendMs);
+    const idleMs = nowMs - this.lastReceiveMs;
     if (!this.board.isEmpty || this.timers.isArmed(Timer.Persist)) return this.armKeepalive(nowMs);
     if (this.keepaliveProbes === 0 && idleMs < c.keepaliveIdleMs) return this.armKeepalive(nowMs);
     if (this.keepaliveProbes >= c.keepaliveProbes) {
@@ -923,10 +931,10 @@ export class Connection {
     this.host.wantsTransmit(this);
   }
 
+  /** The first probe is due keepaliveIdleMs after the peer was last heard from (RFC 1122 4.2.3.6; as Linux). */
   private armKeepalive(nowMs: number): void {
     if (this.config.keepaliveIdleMs <= 0) return;
-    const last = Math.max(this.lastReceiveMs, this.lastSendMs);
-    this.timers.set(Timer.Keepalive, Math.max(nowMs, last) + this.config.keepaliveIdleMs);
+    this.timers.set(Timer.Keepalive, Math.max(nowMs, this.lastReceiveMs + this.config.keepaliveIdleMs));
   }
 
   /** RFC 8985 6.3: RACK asks to look again when a segment's reordering allowance runs out. */
@@ -973,6 +981,7 @@ export class Connection {
 
   /** The next datagram this connection wants to send now, or undefined. */
   pollTransmit(nowMs: number): Uint8Array | undefined {
+    this.nowMs = nowMs;
     switch (this.state) {
       case 'CLOSED':
         return undefined;
@@ -1264,7 +1273,7 @@ export class Connection {
 
   // ================================================================== state changes
 
-  private setState(next: TcpState, nowMs = this.lastReceiveMs): void {
+  private setState(next: TcpState, nowMs = this.nowMs): void {
     const prev = this.state;
     if (prev === next) return;
     this.state = next;
@@ -1276,6 +1285,8 @@ export class Connection {
     if (this.announced) return;
     this.announced = true;
     this.host.emit({ type, connection: this });
+    for (const bytes of this.earlyDatagrams) this.host.emit({ type: 'datagram', connection: this, bytes });
+    this.earlyDatagrams.length = 0;
   }
 
   private enterTimeWait(nowMs: number): void {
@@ -1314,7 +1325,7 @@ export class Connection {
     );
     sealDatagram(bytes);
     this.counters.segmentsSent++;
-    if (this.host.trace) this.host.trace({ type: 'send', atMs: this.lastSendMs, connectionId: this.id, seq, ack, flags: withAck ? RST | ACK : RST, lengthBytes: 0, windowBytes: 0, retransmit: false });
+    if (this.host.trace) this.host.trace({ type: 'send', atMs: this.nowMs, connectionId: this.id, seq, ack, flags: withAck ? RST | ACK : RST, lengthBytes: 0, windowBytes: 0, retransmit: false });
     this.host.sendControl(this.remote, bytes);
   }
 
@@ -1330,12 +1341,22 @@ export class Connection {
       return;
     }
     this.counters.datagramsReceived++;
+    if (!this.announced) {
+      // The handshake's last ACK may come after (or be lost before) the peer's first datagram: hold it until
+      // the application has the connection.
+      if (this.earlyDatagrams.length >= this.config.maxQueuedDatagrams) {
+        this.countDrop('datagram-queue-full');
+        return;
+      }
+      this.earlyDatagrams.push(payload.slice());
+      return;
+    }
     this.host.emit({ type: 'datagram', connection: this, bytes: payload.slice() });
   }
 
   countDrop(reason: string): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
-    if (this.host.trace) this.host.trace({ type: 'drop', atMs: this.lastReceiveMs, reason, connectionId: this.id });
+    if (this.host.trace) this.host.trace({ type: 'drop', atMs: this.nowMs, reason, connectionId: this.id });
   }
 
   private traceRto(nowMs: number): void {

@@ -10,6 +10,8 @@ export class Prng {
 
   constructor(seed: number) {
     this.gen = xoroshiro128plus(seed | 0);
+    // xoroshiro's first outputs from a small seed are nearly the seed itself; mix the state first.
+    for (let i = 0; i < 16; i++) this.gen.next();
   }
 
   static fromState(state: readonly number[]): Prng {
