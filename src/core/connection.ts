@@ -342,7 +342,15 @@ export class Connection {
       this.enterClosed(undefined);
       return;
     }
+    // Already half-closed and waiting for the peer's FIN: an orphan does not wait forever.
+    if (this.state === 'FIN-WAIT-2') this.timers.set(Timer.Linger, this.nowMs + this.finWait2TimeoutMs());
     this.shutdown();
+    this.host.timersChanged(this);
+  }
+
+  /** How long an orphaned FIN-WAIT-2 waits for the peer's FIN (as Linux's tcp_fin_timeout). */
+  private finWait2TimeoutMs(): number {
+    return Math.max(2 * this.config.mslMs, 1000);
   }
 
   /** Abort: RST to the peer, everything discarded (RFC 9293 3.10.5). */
@@ -681,7 +689,7 @@ export class Connection {
         case 'FIN-WAIT-1':
           this.setState('FIN-WAIT-2', nowMs);
           // An orphaned FIN-WAIT-2 does not wait forever for the peer's FIN (as Linux's tcp_fin_timeout).
-          if (this.appClosed) this.timers.set(Timer.Linger, nowMs + Math.max(2 * this.config.mslMs, 1000));
+          if (this.appClosed) this.timers.set(Timer.Linger, nowMs + this.finWait2TimeoutMs());
           break;
         case 'CLOSING':
           this.enterTimeWait(nowMs);
