@@ -253,8 +253,8 @@ export class Connection {
     this.offeredShift = config.windowScaling ? windowShiftFor(config.receiveBufferBytes) : 0;
     this.tsOffset = tsOffset >>> 0;
     this.rtt = new RttEstimator(config.initialRtoMs, config.minRtoMs, config.maxRtoMs, config.clockGranularityMs, config.rtoBackoff);
-    const minCwndBytes = config.minCwndSegments * this.localMss;
-    this.cc = config.congestionControl === 'newreno' ? new NewReno(this.localMss, minCwndBytes) : new Cubic(this.localMss, minCwndBytes);
+    const floor = config.minCwndSegments;
+    this.cc = config.congestionControl === 'newreno' ? new NewReno(this.localMss, floor) : new Cubic(this.localMss, floor);
     this.recovery = new LossRecovery(this.board, this.cc, () => this.sackOk, config.dupThresh, config.lossDetection === 'rack');
     this.iss = iss >>> 0;
     this.sndUna = this.iss;
@@ -280,7 +280,8 @@ export class Connection {
     const out = this.receiveBuffer.read(maxBytes);
     this.counters.bytesRead += out.length;
     // RFC 1122 4.2.3.3: tell the peer when the window opened by enough to matter.
-    if (isSynchronized(this.state) && this.windowUpdateWorthSending()) {
+    // (Not once the peer's FIN arrived: it can send nothing more.)
+    if (isSynchronized(this.state) && !this.peerFinDone && this.windowUpdateWorthSending()) {
       this.ackNow = true;
       this.host.wantsTransmit(this);
     }
@@ -497,6 +498,7 @@ export class Connection {
       this.sndWnd = seg.window;
       this.maxSndWnd = this.sndWnd;
       this.synPending = true;
+      this.host.wantsTransmit(this);
       this.setState('SYN-RECEIVED', nowMs);
       this.timers.clear(Timer.Retransmit);
     }
@@ -509,6 +511,21 @@ export class Connection {
     // SYN-RECEIVED: the peer retransmitted its SYN (our SYN-ACK was lost): answer with the SYN-ACK again.
     if (this.state === 'SYN-RECEIVED' && flags & SYN && !(flags & ACK) && seg.seq === this.irs) {
       this.synPending = true;
+      this.host.wantsTransmit(this);
+      return;
+    }
+    // Simultaneous open: the peer's SYN-ACK repeats its SYN (SEQ = IRS) and acknowledges ours; RFC 9293
+    // Figure 8 goes to ESTABLISHED here (the sequence check would otherwise reject the SYN).
+    if (this.state === 'SYN-RECEIVED' && (flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.seq === this.irs && seg.ack === this.sndNxt && !this.synPending) {
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.timers.clear(Timer.Retransmit);
+      this.sampleSynRtt(nowMs, seg);
+      this.setState(this.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED', nowMs);
+      this.announce('connected');
+      this.ackNow = true;
       return;
     }
 
@@ -634,6 +651,9 @@ export class Connection {
       if (this.sndWnd > 0) {
         this.timers.clear(Timer.Persist);
         this.persistBackoffs = 0;
+        // A probe byte the peer did not take (it opened the window with a pure update) goes again now.
+        const head = this.board.first();
+        if (head !== undefined && head.seq === ack) this.board.markLost(head);
         if (!this.board.isEmpty) this.armRetransmit(nowMs);
         this.host.wantsTransmit(this);
       }
@@ -1082,7 +1102,7 @@ export class Connection {
 
     const cwnd = this.cc.cwndBytes;
     const pipe = this.recovery.pipeBytes(this.mssBytes);
-    const rexmit = this.recovery.nextRetransmission(pipe, cwnd, unsent > 0 && rwndRoom > 0);
+    const rexmit = this.recovery.nextRetransmission(pipe, cwnd, unsent > 0 && rwndRoom > 0, this.mssBytes);
     if (rexmit !== undefined) {
       const fast = this.recovery.state === 'recovery';
       return this.retransmitSegment(nowMs, rexmit, dataEnd, fast ? 'fast' : 'rto');
@@ -1339,7 +1359,7 @@ export class Connection {
 
   /** Called after every input: report timer changes and pending output to the host. */
   private afterInput(): void {
-    if (this.ackNow || this.pendingChallengeAck || this.probeNow || this.keepaliveNow) this.host.wantsTransmit(this);
+    if (this.ackNow || this.pendingChallengeAck || this.probeNow || this.keepaliveNow || this.synPending) this.host.wantsTransmit(this);
     this.host.timersChanged(this);
   }
 

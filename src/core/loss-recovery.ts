@@ -195,13 +195,12 @@ export class LossRecovery {
   }
 
   /** RFC 6675 NextSeg: what to retransmit now, if anything (new data, rule 2, is the caller's). */
-  nextRetransmission(pipeBytes: number, cwndBytes: number, newDataAvailable: boolean): SentSegment | undefined {
+  nextRetransmission(pipeBytes: number, cwndBytes: number, newDataAvailable: boolean, mssBytes: number): SentSegment | undefined {
+    // RFC 6675 5 (C): send while cwnd - pipe >= 1 SMSS (the first retransmission of an episode regardless).
+    const room = cwndBytes - pipeBytes >= mssBytes;
     const lost = this.board.nextLost();
-    if (lost !== undefined) {
-      if (this.fastRetransmitNow || pipeBytes + Math.min(lost.len, 1) <= cwndBytes) return lost;
-      return undefined;
-    }
-    if (this.state !== 'recovery' || !this.sackOk() || pipeBytes >= cwndBytes) return undefined;
+    if (lost !== undefined) return this.fastRetransmitNow || room ? lost : undefined;
+    if (this.state !== 'recovery' || !this.sackOk() || !room) return undefined;
     if (newDataAvailable) return undefined;
     // Rule 3: an unSACKed segment below the highest SACK that was not retransmitted.
     const below = this.board.nextUnsackedBelowHighSack();

@@ -49,7 +49,10 @@ export class RttEstimator {
 
   /** RFC 6298 5.7: after the SYN timed out and data transfer starts, RTO is reset to 3 s if no sample yet. */
   resetAfterSynTimeout(): void {
-    if (!this.hasSample) this.baseRtoMs = clamp(Math.max(this.initialRtoMs, 3000), this.minRtoMs, this.maxRtoMs);
+    if (!this.hasSample) {
+      this.baseRtoMs = clamp(Math.max(this.initialRtoMs, 3000), this.minRtoMs, this.maxRtoMs);
+      this.backoffs = 0;
+    }
   }
 }
 

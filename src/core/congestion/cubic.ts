@@ -40,7 +40,7 @@ export class Cubic implements CongestionController {
 
   constructor(
     private mssBytes: number,
-    private readonly minCwndBytes = 0,
+    private readonly minCwndSegments = 0,
     private readonly fastConvergence = true,
   ) {
     this.cwndBytes = initialWindowBytes(mssBytes);
@@ -101,21 +101,21 @@ export class Cubic implements CongestionController {
 
   onLoss(_nowMs: number, _inFlightBytes: number): void {
     this.reduce();
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
   }
 
   onRecoveryEnd(_nowMs: number): void {
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
   }
 
   onRto(_nowMs: number, _inFlightBytes: number): void {
     // RFC 9438 4.8: the same reduction of ssthresh as for a loss, then cwnd to one segment.
     this.reduce();
-    this.cwndBytes = Math.max(this.mssBytes, this.minCwndBytes);
+    this.cwndBytes = Math.max(this.mssBytes, this.minCwndSegments * this.mssBytes);
   }
 
   onIdle(_nowMs: number): void {
-    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.minCwndBytes);
+    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.minCwndSegments * this.mssBytes);
     // Time spent idle must not count as time in the epoch (RFC 9438 5.8's concern); start a new one.
     this.epochStartMs = -1;
   }

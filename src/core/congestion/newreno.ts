@@ -12,7 +12,7 @@ export class NewReno implements CongestionController {
 
   constructor(
     protected mssBytes: number,
-    protected readonly minCwndBytes = 0,
+    protected readonly minCwndSegments = 0,
   ) {
     this.cwndBytes = initialWindowBytes(mssBytes);
   }
@@ -41,25 +41,25 @@ export class NewReno implements CongestionController {
   onLoss(_nowMs: number, inFlightBytes: number): void {
     // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS); RFC 6675 enters recovery with cwnd = ssthresh.
     this.ssthreshBytes = Math.max(Math.floor(inFlightBytes / 2), 2 * this.mssBytes);
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
     this.bytesAckedInCa = 0;
   }
 
   onRecoveryEnd(_nowMs: number): void {
     // RFC 6582 3.2 step 3 (full acknowledgment): deflate to ssthresh.
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
   }
 
   onRto(_nowMs: number, inFlightBytes: number): void {
     this.ssthreshBytes = Math.max(Math.floor(inFlightBytes / 2), 2 * this.mssBytes);
     // RFC 5681 (5): the loss window is one segment (a profile may set a floor above it).
-    this.cwndBytes = Math.max(this.mssBytes, this.minCwndBytes);
+    this.cwndBytes = Math.max(this.mssBytes, this.minCwndSegments * this.mssBytes);
     this.bytesAckedInCa = 0;
   }
 
   onIdle(_nowMs: number): void {
     // RFC 5681 4.1: restart window = min(IW, cwnd).
-    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.minCwndBytes);
+    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.minCwndSegments * this.mssBytes);
   }
 
   save(): Record<string, number> {
