@@ -623,11 +623,14 @@ export class Connection {
     if (advanced) ackedBytes = this.onNewAck(nowMs, seg, ack, collect);
 
     // Loss detection and recovery (part of the ACK's meaning, before the window decides what may be sent).
-    if (!this.board.isEmpty || advanced) {
+    // (A D-SACK after everything was acknowledged still matters: it may undo the episode.)
+    if (!this.board.isEmpty || advanced || sack !== undefined) {
       const info: AckInfo = { ack, advanced, ackedBytes, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined, delivered, srttMs: this.rtt.srttMs };
       const before = this.recovery.state;
       this.recovery.onAck(nowMs, info, this.mssBytes, this.sndNxt);
       this.armReorderTimer(nowMs);
+      // RFC 8985 7.2: no tail loss probe during recovery; a probe timer armed before it becomes the RTO.
+      if (this.timerIsProbe && !this.recovery.canProbe()) this.armRetransmit(nowMs);
       if (this.recovery.state !== before || this.recovery.fastRetransmitNow) {
         if (this.host.trace) this.traceCwnd(nowMs);
         this.host.wantsTransmit(this);
@@ -764,6 +767,12 @@ export class Connection {
       }
       const windowBytes = Math.max(0, seqDiff(this.rcvAdvRight, rb.rcvNxt));
       const before = rb.rcvNxt;
+      // RFC 2883 4: data we already hold (below RCV.NXT or inside an out-of-order range) goes back as a D-SACK.
+      if (this.sackOk) {
+        const end = seqAdd(dataSeq, payload.length);
+        if (seqLt(dataSeq, rb.rcvNxt)) this.pendingDsack = { left: dataSeq, right: seqLt(end, rb.rcvNxt) ? end : rb.rcvNxt };
+        else if (rb.holds(dataSeq, end)) this.pendingDsack = { left: dataSeq, right: end };
+      }
       const { delivered, result } = rb.receive(dataSeq, payload, windowBytes);
       if (result !== 'ok') this.countDrop(result);
       if (delivered > 0) {

@@ -238,8 +238,12 @@ export class LossRecovery {
     return this.state === 'open' && this.tlpHighSeq === undefined;
   }
 
+  /**
+   * RFC 5681's FlightSize (SACKed data included, RFC 6675 4.2), without what limited transmit sent beyond cwnd
+   * (RFC 3042 2: those segments MUST NOT count when ssthresh is computed).
+   */
   private flightBytes(): number {
-    return this.board.outstandingBytes - this.board.sackedBytes;
+    return Math.min(this.board.outstandingBytes, this.cc.cwndBytes);
   }
 
   private finish(nowMs: number, fast: boolean): void {

@@ -117,6 +117,12 @@ export class ReceiveBuffer {
     return this.ranges.map((r) => ({ left: r.left, right: r.right }));
   }
 
+  /** [left, right) lies wholly inside one out-of-order range (a duplicate). */
+  holds(left: number, right: number): boolean {
+    for (const r of this.ranges) if (seqLe(r.left, left) && seqLe(right, r.right)) return true;
+    return false;
+  }
+
   private overlapsRange(left: number, right: number): boolean {
     for (const r of this.ranges) if (seqLe(r.left, right) && seqLe(left, r.right)) return true;
     return false;
