@@ -20,7 +20,7 @@ export class ByteRing {
     let size = Math.max(this.buf.length, INITIAL_BYTES);
     while (size < bytes) size *= 2;
     if (size > this.limitBytes) size = this.limitBytes;
-    const next = Buffer.alloc(size);
+    const next = new Uint8Array(size);
     if (liveBytes > 0) this.read(0, next, 0, liveBytes);
     this.buf = next;
     this.head = 0;
@@ -32,7 +32,6 @@ export class ByteRing {
     let pos = this.head + offset;
     if (pos >= cap) pos -= cap;
     const first = Math.min(n, cap - pos);
-    // Buffer's native copy takes offsets, so no subarray views are made per call.
     copyBytes(src, this.buf, pos, srcOffset, srcOffset + first);
     if (first < n) copyBytes(src, this.buf, 0, srcOffset + first, srcOffset + n);
   }
@@ -68,11 +67,9 @@ export class ByteRing {
   }
 }
 
-const EMPTY: Uint8Array = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 
-const nativeCopy = Buffer.prototype.copy;
-
-/** src[from, to) into dst at dstOffset. */
+/** src[from, to) into dst at dstOffset, through a plain view (a Buffer's own subarray costs more). */
 function copyBytes(src: Uint8Array, dst: Uint8Array, dstOffset: number, from: number, to: number): void {
-  nativeCopy.call(src, dst, dstOffset, from, to);
+  dst.set(new Uint8Array(src.buffer, src.byteOffset + from, to - from), dstOffset);
 }

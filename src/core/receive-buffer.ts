@@ -1,6 +1,7 @@
 // The receive buffer: in-order bytes the application has not read, then out-of-order ranges placed where they
 // belong (reassembly), all inside the advertised window. Also the source of SACK blocks (RFC 2018).
 import { ByteRing } from './byte-ring.js';
+import { allocBytes } from './slab.js';
 import { seqAdd, seqDiff, seqLe, seqLt, seqMax, seqMin } from './seq.js';
 import type { SackBlock } from './wire/segment.js';
 
@@ -90,8 +91,7 @@ export class ReceiveBuffer {
   read(maxBytes: number): Uint8Array {
     const n = Math.min(maxBytes, this.readableBytes);
     if (n === 0) return EMPTY;
-    // Not zero-filled: every byte is overwritten by the copy.
-    const out: Uint8Array = Buffer.allocUnsafe(n);
+    const out = allocBytes(n);
     this.ring.read(0, out, 0, n);
     this.ring.advance(n);
     this.readableBytes -= n;

@@ -17,6 +17,7 @@
 import { crc32 } from './crc.js';
 import type { DecodeResult, TcpSegment } from './segment.js';
 import { decodeTcpHeader, encodeTcpHeader, tcpHeaderLength, type TcpHeaderFields } from './tcp-header.js';
+import { allocBytes } from '../slab.js';
 
 export const ENCAP_VERSION = 1;
 export const ENCAP_HEADER_BYTES = 2;
@@ -37,7 +38,7 @@ export type DecodedDatagram =
  */
 export function allocSegmentDatagram(header: TcpHeaderFields, payloadBytes: number): Uint8Array {
   const hl = tcpHeaderLength(header);
-  const bytes = Buffer.allocUnsafe(ENCAP_HEADER_BYTES + hl + payloadBytes + CRC_BYTES);
+  const bytes = allocBytes(ENCAP_HEADER_BYTES + hl + payloadBytes + CRC_BYTES);
   bytes[0] = ENCAP_VERSION;
   bytes[1] = KIND_SEGMENT;
   encodeTcpHeader(header, bytes, ENCAP_HEADER_BYTES);
@@ -65,7 +66,7 @@ export function encodeSegmentDatagram(seg: TcpSegment & { optionBytes?: Uint8Arr
 
 /** A whole sealed unreliable datagram. Ports are truncated to 16 bits. */
 export function encodeUnreliableDatagram(srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
-  const bytes = Buffer.allocUnsafe(ENCAP_HEADER_BYTES + DATAGRAM_HEADER_BYTES + payload.length + CRC_BYTES);
+  const bytes = allocBytes(ENCAP_HEADER_BYTES + DATAGRAM_HEADER_BYTES + payload.length + CRC_BYTES);
   bytes[0] = ENCAP_VERSION;
   bytes[1] = KIND_DATAGRAM;
   bytes[2] = (srcPort >>> 8) & 0xff;
