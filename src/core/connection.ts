@@ -31,6 +31,8 @@ export interface ConnectionHost {
   timersChanged(conn: Connection): void;
   /** The connection reached CLOSED and can be forgotten. */
   closed(conn: Connection): void;
+  /** Test-only fault injection: should this retransmission carry a corrupted byte? */
+  corruptRetransmission(): boolean;
   readonly trace: ((event: TraceEvent) => void) | undefined;
 }
 
@@ -1194,7 +1196,7 @@ export class Connection {
   private retransmitSegment(nowMs: number, s: SentSegment, dataEnd: number, reason: 'rto' | 'fast' | 'probe'): Uint8Array {
     const maxPayload = this.maxPayloadBytes();
     if (s.dataBytes > maxPayload) this.board.split(s, maxPayload);
-    const bytes = this.emitSegment(nowMs, s.seq, s.dataBytes, s.fin, dataEnd, true);
+    const bytes = this.emitSegment(nowMs, s.seq, s.dataBytes, s.fin, dataEnd, true, s.dataBytes > 0 && this.host.corruptRetransmission());
     const tsVal = this.tsNow(nowMs);
     this.board.onRetransmit(s, nowMs, tsVal, this.sendOrder++);
     if (reason !== 'probe') this.recovery.onRetransmitted(this.tsOk ? tsVal : undefined);
@@ -1206,12 +1208,14 @@ export class Connection {
   }
 
   /** Build, fill and seal one data or FIN segment. */
-  private emitSegment(nowMs: number, seq: number, len: number, fin: boolean, dataEnd: number, retransmit: boolean): Uint8Array {
+  private emitSegment(nowMs: number, seq: number, len: number, fin: boolean, dataEnd: number, retransmit: boolean, corrupt = false): Uint8Array {
     let flags = ACK;
     if (fin) flags |= FIN;
     if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
     const { bytes, window, ack } = this.buildSegment(nowMs, seq, flags, len);
     if (len > 0) this.sendBuffer.copy(seqDiff(seq, this.sndBufSeq), bytes, bytes.length - CRC_BYTES - len, len);
+    // A planted bug for testing the lab (EndpointOptions.faults): the CRC is computed after, so it is accepted.
+    if (corrupt) bytes[bytes.length - CRC_BYTES - len] ^= 0x01;
     sealDatagram(bytes);
     this.afterSend(nowMs, seq, ack, flags, len, window, retransmit);
     return bytes;

@@ -19,6 +19,11 @@ export interface EndpointOptions extends Partial<ConnectionConfig> {
   fixedTimestampOffset?: number;
   /** Receives typed trace events synchronously. */
   trace?: TraceHook;
+  /**
+   * Test-only planted bugs, so a test can check that the lab catches them. `corruptRetransmission: N` flips a
+   * payload bit of this endpoint's Nth data retransmission (after which the stream is silently corrupt).
+   */
+  faults?: { corruptRetransmission?: number };
 }
 
 export interface ListenOptions extends Partial<ConnectionConfig> {
@@ -80,6 +85,7 @@ export class Endpoint {
   private timerDirty: Connection[] = [];
   private readonly heap = new TimerHeap<Connection>();
   private nextConnectionId = 1;
+  private retransmissionsSeen = 0;
   private connectionCount = 0;
   private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0 };
   private readonly drops: Record<string, number> = {};
@@ -89,7 +95,7 @@ export class Endpoint {
     if (!Number.isFinite(options.seed)) throw new TypeError('Endpoint needs a numeric seed');
     this.options = options;
     this.prng = new Prng(options.seed);
-    const { seed: _s, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, ...config } = options;
+    const { seed: _s, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, faults: _f, ...config } = options;
     this.baseConfig = resolveConfig(config);
     const self = this;
     this.host = {
@@ -101,6 +107,11 @@ export class Endpoint {
       wantsTransmit: (conn) => this.queueTransmit(conn),
       timersChanged: (conn) => this.markTimers(conn),
       closed: (conn) => this.forget(conn),
+      corruptRetransmission: () => {
+        const n = this.options.faults?.corruptRetransmission;
+        if (n === undefined) return false;
+        return ++this.retransmissionsSeen === n;
+      },
       get trace() {
         return self.options.trace;
       },

@@ -53,3 +53,16 @@ test('NewReno without SACK recovers at 2% loss too (fast retransmit, partial ACK
   assert.equal(s.congestionControl, 'newreno');
   assert.ok(s.fastRetransmits > 10, `fast retransmits ${s.fastRetransmits}`);
 });
+
+test('the planted fault (faults.corruptRetransmission) corrupts the stream, and only when switched on', () => {
+  const run = (faults?: { corruptRetransmission: number }) => {
+    const pair = new MemoryPair(3, [faults ? { faults } : {}, {}], { delayMs: 10, lossRate: 0.02 });
+    return bulkTransfer(pair, [1 * MB, 0], 3_600_000);
+  };
+  const clean = run();
+  assert.ok(clean.done);
+  assert.equal(clean.receivedDigest[0], clean.sentDigest[0]);
+  const faulty = run({ corruptRetransmission: 3 });
+  assert.ok(faulty.done, 'the transfer itself completes');
+  assert.notEqual(faulty.receivedDigest[0], faulty.sentDigest[0], 'but the bytes differ');
+});
