@@ -2,7 +2,7 @@
 //   W_cubic(t) = C * (t - K)^3 + W_max,   K = cbrt(W_max * (1 - beta) / C)
 // (windows in segments, t in seconds since the congestion-avoidance epoch began), with a Reno-friendly
 // estimate W_est as a floor, fast convergence, and beta = 0.7. Slow start is RFC 5681's.
-import { INITIAL_SSTHRESH_BYTES, initialWindowBytes, type CongestionController } from './controller.js';
+import { initialWindowBytes, WindowController, type CongestionController } from './controller.js';
 
 /** RFC 9438 5.1 and 4.6. */
 export const CUBIC_C = 0.4;
@@ -21,10 +21,8 @@ export function cubicWindow(tSeconds: number, wMaxSegments: number, kSeconds: nu
   return c * d * d * d + wMaxSegments;
 }
 
-export class Cubic implements CongestionController {
+export class Cubic extends WindowController implements CongestionController {
   readonly name = 'cubic';
-  cwndBytes: number;
-  ssthreshBytes = INITIAL_SSTHRESH_BYTES;
   /** W_max in segments: the window just before the last reduction. */
   private wMaxSegments = 0;
   /** cwnd at the start of the epoch, in segments (RFC 9438: cwnd_epoch). */
@@ -39,24 +37,15 @@ export class Cubic implements CongestionController {
   private bytesAckedInCa = 0;
 
   constructor(
-    private mssBytes: number,
-    private readonly minCwndSegments = 0,
+    mssBytes: number,
+    minCwndSegments = 0,
     private readonly fastConvergence = true,
   ) {
-    this.cwndBytes = initialWindowBytes(mssBytes);
-  }
-
-  setMss(mssBytes: number): void {
-    this.mssBytes = mssBytes;
-    if (this.ssthreshBytes === INITIAL_SSTHRESH_BYTES) this.cwndBytes = initialWindowBytes(mssBytes);
+    super(mssBytes, minCwndSegments);
   }
 
   onAck(nowMs: number, ackedBytes: number, inFlightBytes: number, srttMs: number): void {
-    if (inFlightBytes + 2 * this.mssBytes < this.cwndBytes) return;
-    if (this.cwndBytes < this.ssthreshBytes) {
-      this.cwndBytes += Math.min(ackedBytes, 2 * this.mssBytes);
-      return;
-    }
+    if (this.slowStart(ackedBytes, inFlightBytes)) return;
     const mss = this.mssBytes;
     const cwndSeg = this.cwndBytes / mss;
     if (this.epochStartMs < 0) {
@@ -101,21 +90,21 @@ export class Cubic implements CongestionController {
 
   onLoss(_nowMs: number, _inFlightBytes: number): void {
     this.reduce();
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.floorBytes());
   }
 
   onRecoveryEnd(_nowMs: number): void {
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.floorBytes());
   }
 
   onRto(_nowMs: number, _inFlightBytes: number): void {
     // RFC 9438 4.8: the same reduction of ssthresh as for a loss, then cwnd to one segment.
     this.reduce();
-    this.cwndBytes = Math.max(this.mssBytes, this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(this.mssBytes, this.floorBytes());
   }
 
   onIdle(_nowMs: number): void {
-    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.floorBytes());
     // Time spent idle must not count as time in the epoch (RFC 9438 5.8's concern); start a new one.
     this.epochStartMs = -1;
   }

@@ -1,35 +1,15 @@
 // NewReno's window arithmetic (RFC 5681): slow start, congestion avoidance with appropriate byte counting
 // (RFC 3465), ssthresh = max(flight / 2, 2 * SMSS) on loss, one segment after an RTO, restart after idle.
 // Fast recovery itself (which segments to send) lives in the connection's loss recovery; this is the window.
-import { INITIAL_SSTHRESH_BYTES, initialWindowBytes, type CongestionController } from './controller.js';
+import { initialWindowBytes, WindowController, type CongestionController } from './controller.js';
 
-export class NewReno implements CongestionController {
+export class NewReno extends WindowController implements CongestionController {
   readonly name: string = 'newreno';
-  cwndBytes: number;
-  ssthreshBytes = INITIAL_SSTHRESH_BYTES;
   /** Bytes acknowledged since cwnd last grew in congestion avoidance. */
   protected bytesAckedInCa = 0;
 
-  constructor(
-    protected mssBytes: number,
-    protected readonly minCwndSegments = 0,
-  ) {
-    this.cwndBytes = initialWindowBytes(mssBytes);
-  }
-
-  setMss(mssBytes: number): void {
-    this.mssBytes = mssBytes;
-    if (this.ssthreshBytes === INITIAL_SSTHRESH_BYTES) this.cwndBytes = initialWindowBytes(mssBytes);
-  }
-
   onAck(_nowMs: number, ackedBytes: number, inFlightBytes: number, _srttMs: number): void {
-    // Do not grow a window the sender is not filling (RFC 7661's concern; Linux's is_cwnd_limited).
-    if (inFlightBytes + 2 * this.mssBytes < this.cwndBytes) return;
-    if (this.cwndBytes < this.ssthreshBytes) {
-      // RFC 3465 2.2: slow start grows by the bytes acked, at most 2 * SMSS per ACK (L = 2).
-      this.cwndBytes += Math.min(ackedBytes, 2 * this.mssBytes);
-      return;
-    }
+    if (this.slowStart(ackedBytes, inFlightBytes)) return;
     // RFC 5681 3.1 with byte counting: one SMSS per cwnd's worth of acknowledged bytes.
     this.bytesAckedInCa += ackedBytes;
     if (this.bytesAckedInCa >= this.cwndBytes) {
@@ -41,25 +21,25 @@ export class NewReno implements CongestionController {
   onLoss(_nowMs: number, inFlightBytes: number): void {
     // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS); RFC 6675 enters recovery with cwnd = ssthresh.
     this.ssthreshBytes = Math.max(Math.floor(inFlightBytes / 2), 2 * this.mssBytes);
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.floorBytes());
     this.bytesAckedInCa = 0;
   }
 
   onRecoveryEnd(_nowMs: number): void {
     // RFC 6582 3.2 step 3 (full acknowledgment): deflate to ssthresh.
-    this.cwndBytes = Math.max(this.ssthreshBytes, this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(this.ssthreshBytes, this.floorBytes());
   }
 
   onRto(_nowMs: number, inFlightBytes: number): void {
     this.ssthreshBytes = Math.max(Math.floor(inFlightBytes / 2), 2 * this.mssBytes);
     // RFC 5681 (5): the loss window is one segment (a profile may set a floor above it).
-    this.cwndBytes = Math.max(this.mssBytes, this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(this.mssBytes, this.floorBytes());
     this.bytesAckedInCa = 0;
   }
 
   onIdle(_nowMs: number): void {
     // RFC 5681 4.1: restart window = min(IW, cwnd).
-    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.minCwndSegments * this.mssBytes);
+    this.cwndBytes = Math.max(Math.min(this.cwndBytes, initialWindowBytes(this.mssBytes)), this.floorBytes());
   }
 
   save(): Record<string, number> {
