@@ -290,6 +290,11 @@ export class Connection {
     return out;
   }
 
+  /** When a segment from the peer last arrived (ms, the core's time). */
+  get lastReceivedMs(): number {
+    return this.lastReceiveMs;
+  }
+
   /** RCV.NXT. */
   get rcvNxt(): number {
     return this.receiveBuffer.rcvNxt;

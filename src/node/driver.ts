@@ -1,0 +1,224 @@
+// Binds one Endpoint to node:dgram sockets: datagrams in, drained output after every input, one timer armed
+// from pollTimeoutMs(), a monotonic clock, socket errors surfaced as events (never a crash).
+import { createSocket, type Socket as UdpSocket, type SocketType } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
+import { monotonicMs } from './clock.js';
+
+/** PERF-NOTES: 4 MiB socket buffers keep up with a fast sender (the kernel caps them at rmem_max/wmem_max). */
+const SOCKET_BUFFER_BYTES = 4 << 20;
+/** libuv reads ~32 datagrams per socket per loop turn: yield after this many sends so receivers keep up. */
+const SENDS_PER_TURN = 32;
+
+export interface DriverSocketOptions {
+  type: SocketType;
+  /** For 'udp6': false makes one socket serve IPv4 too (IPv4-mapped addresses), where the OS allows it. */
+  ipv6Only?: boolean;
+  address?: string;
+  port?: number;
+}
+
+export interface DriverEvents {
+  event: [EndpointEvent];
+  error: [Error];
+  listening: [];
+  close: [];
+}
+
+/**
+ * An Endpoint on one or more UDP sockets (one per address family). Events from the core are re-emitted as
+ * 'event'; socket errors as 'error' with the address involved, after which the driver keeps running.
+ */
+export class Driver extends EventEmitter<DriverEvents> {
+  readonly endpoint: Endpoint;
+  private readonly sockets: UdpSocket[] = [];
+  private readonly socketTypes: SocketType[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Infinity;
+  private flushScheduled = false;
+  private closed = false;
+  /** Sends handed to the kernel whose callbacks have not come back: closing waits for them. */
+  private sendsInFlight = 0;
+  private sendsDrained: (() => void) | undefined;
+  /** Counted, never thrown: send errors and datagrams that could not leave. */
+  readonly counters = { sendErrors: 0, socketErrors: 0, datagramsIn: 0, datagramsOut: 0 };
+
+  constructor(endpointOptions: EndpointOptions) {
+    super();
+    this.endpoint = new Endpoint(endpointOptions);
+  }
+
+  /** Open and bind a socket; resolves with its bound address. */
+  async bind(opts: DriverSocketOptions): Promise<Remote> {
+    const socket = createSocket({
+      type: opts.type,
+      ipv6Only: opts.ipv6Only,
+      recvBufferSize: SOCKET_BUFFER_BYTES,
+      sendBufferSize: SOCKET_BUFFER_BYTES,
+    });
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+    socket.on('error', (err) => this.onSocketError(err));
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => reject(err);
+      socket.once('error', fail);
+      socket.bind({ port: opts.port ?? 0, address: opts.address }, () => {
+        socket.off('error', fail);
+        resolve();
+      });
+    });
+    this.sockets.push(socket);
+    this.socketTypes.push(opts.type);
+    const a = socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** Bound addresses of every socket. */
+  addresses(): Remote[] {
+    return this.sockets.map((s) => {
+      const a = s.address();
+      return { address: a.address, port: a.port };
+    });
+  }
+
+  /** Run `fn` against the endpoint at the current time, then move everything it produced. */
+  act<T>(fn: (nowMs: number) => T): T {
+    const out = fn(monotonicMs());
+    this.flush();
+    return out;
+  }
+
+  private onMessage(msg: Buffer, address: string, port: number): void {
+    if (this.closed) return;
+    this.counters.datagramsIn++;
+    this.endpoint.handleDatagram(monotonicMs(), { address: unmapIpv4(address), port }, msg);
+    this.flush();
+  }
+
+  private onSocketError(err: Error): void {
+    this.counters.socketErrors++;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  /** Drain sends and events, then re-arm the one timer. Never throws into the event loop. */
+  flush(): void {
+    if (this.closed) return;
+    const now = monotonicMs();
+    let sent = 0;
+    for (let t = this.endpoint.pollTransmit(now); t !== undefined; t = this.endpoint.pollTransmit(now)) {
+      this.send(t.remote, t.bytes);
+      if (++sent >= SENDS_PER_TURN) {
+        this.scheduleFlush();
+        break;
+      }
+    }
+    for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
+    this.armTimer();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private send(remote: Remote, bytes: Uint8Array): void {
+    const v6 = remote.address.includes(':');
+    let i = this.socketTypes.indexOf(v6 ? 'udp6' : 'udp4');
+    let address = remote.address;
+    if (i < 0 && !v6) {
+      // A dual-stack udp6 socket reaches IPv4 peers through IPv4-mapped addresses.
+      i = this.socketTypes.indexOf('udp6');
+      address = `::ffff:${address}`;
+    }
+    const socket = this.sockets[i];
+    if (socket === undefined) {
+      this.counters.sendErrors++;
+      return;
+    }
+    this.counters.datagramsOut++;
+    this.sendsInFlight++;
+    socket.send(bytes, remote.port, address, (err) => {
+      if (--this.sendsInFlight === 0) this.sendsDrained?.();
+      if (err) {
+        this.counters.sendErrors++;
+        this.onSocketError(err);
+      }
+    });
+  }
+
+  private armTimer(): void {
+    const at = this.endpoint.pollTimeoutMs();
+    if (at === undefined) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAtMs = Infinity;
+      return;
+    }
+    // A timer already armed earlier than the new deadline stays: when it fires, nothing is due and it is
+    // re-armed. Deadlines mostly move later (each ACK restarts the RTO), so this avoids a timer per datagram.
+    if (this.timer !== undefined && this.timerAtMs <= at) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAtMs = at;
+    const delay = Math.max(0, at - monotonicMs());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAtMs = Infinity;
+      if (this.closed) return;
+      this.endpoint.handleTimeout(monotonicMs());
+      this.flush();
+    }, Math.ceil(delay));
+    // The timer alone must not keep the process alive once the application is done.
+    this.timer.unref();
+  }
+
+  /** Close the sockets after the sends already queued have left (connections are not told). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));
+    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.emit('close');
+  }
+
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Close once the endpoint holds no connection (TIME-WAIT answered retransmitted FINs), or after maxLingerMs.
+   * Meanwhile the driver does not keep the process alive.
+   */
+  closeWhenIdle(maxLingerMs: number): void {
+    if (this.closed || this.lingerTimer !== undefined) return;
+    this.unref();
+    const started = monotonicMs();
+    const check = () => {
+      if (this.closed) return;
+      if (this.endpoint.stats().connections === 0 || monotonicMs() - started >= maxLingerMs) {
+        void this.close();
+        return;
+      }
+      this.lingerTimer = setTimeout(check, 100);
+      this.lingerTimer.unref();
+    };
+    check();
+  }
+
+  /** Keep the process alive while the driver has sockets (the default); unref() lets it exit. */
+  ref(): void {
+    for (const s of this.sockets) s.ref();
+  }
+
+  unref(): void {
+    for (const s of this.sockets) s.unref();
+  }
+}
+
+/** A dual-stack IPv6 socket reports IPv4 peers as ::ffff:a.b.c.d; logs and events carry plain IPv4. */
+export function unmapIpv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,159 @@
+// createServer(): a listening Endpoint on UDP sockets, shaped like node:net's Server.
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Connection, ConnectionConfig, EndpointEvent, Remote } from '../core/index.js';
+import { monotonicMs } from './clock.js';
+import { Driver } from './driver.js';
+import { Socket } from './socket.js';
+
+export interface ServerOptions extends Partial<ConnectionConfig> {
+  /**
+   * IPv4 is always served. IPv6 is opt-in: 'separate' binds a second, IPv6-only socket on the same port (works
+   * everywhere); 'dual-stack' binds one udp6 socket with ipv6Only false, which also receives IPv4 as
+   * IPv4-mapped addresses (Linux and macOS; not where the OS forces IPV6_V6ONLY, e.g. OpenBSD, or Windows with
+   * some settings). Events and logs always carry plain IPv4 addresses.
+   */
+  ipv6?: false | 'separate' | 'dual-stack';
+  /** Connections from which nothing arrived for this long are dropped (RST). 0 disables. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Seed of the endpoint's PRNG (default: random from node:crypto; fix it to replay a run). */
+  seed?: number;
+}
+
+export interface ServerEvents {
+  listening: [];
+  connection: [Socket];
+  close: [];
+  error: [Error];
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+export class Server extends EventEmitter<ServerEvents> {
+  private driver: Driver | undefined;
+  private readonly sockets = new Map<Connection, Socket>();
+  private idleSweep: NodeJS.Timeout | undefined;
+  private closing = false;
+  private bound: Remote[] = [];
+
+  constructor(
+    private readonly options: ServerOptions = {},
+    onConnection?: (socket: Socket) => void,
+  ) {
+    super();
+    if (onConnection) this.on('connection', onConnection);
+  }
+
+  /** listen(port, host?, cb?) or listen({ port, host }, cb?). Binds IPv4 (and IPv6 when enabled). */
+  listen(portOrOptions?: number | ListenOptions, hostOrCb?: string | (() => void), cb?: () => void): this {
+    const opts: ListenOptions = typeof portOrOptions === 'object' ? portOrOptions : { port: portOrOptions };
+    if (typeof hostOrCb === 'string') opts.host = hostOrCb;
+    const done = typeof hostOrCb === 'function' ? hostOrCb : cb;
+    if (done) this.once('listening', done);
+    this.start(opts).catch((err: Error) => this.emit('error', err));
+    return this;
+  }
+
+  private async start(opts: ListenOptions): Promise<void> {
+    const { ipv6 = false, idleTimeoutMs: _idle, seed, ...config } = this.options;
+    const driver = new Driver({ seed: seed ?? randomInt(2 ** 31), ...config });
+    this.driver = driver;
+    driver.on('event', (ev) => this.onEvent(ev));
+    driver.on('error', (err) => this.emit('error', err));
+    const port = opts.port ?? 0;
+    if (ipv6 === 'dual-stack') {
+      this.bound.push(await driver.bind({ type: 'udp6', ipv6Only: false, address: opts.host ?? '::', port }));
+    } else {
+      const first = await driver.bind({ type: 'udp4', address: opts.host ?? '0.0.0.0', port });
+      this.bound.push(first);
+      if (ipv6 === 'separate') this.bound.push(await driver.bind({ type: 'udp6', ipv6Only: true, address: '::', port: first.port }));
+    }
+    // Every TCP port on this UDP socket is served.
+    driver.endpoint.listen();
+    this.startIdleSweep();
+    this.emit('listening');
+  }
+
+  private onEvent(ev: EndpointEvent): void {
+    if (ev.type === 'accepted') {
+      const socket = new Socket();
+      socket.attach(this.driver!, ev.connection);
+      this.sockets.set(ev.connection, socket);
+      socket.handleEvent(ev);
+      this.emit('connection', socket);
+      return;
+    }
+    const socket = this.sockets.get(ev.connection);
+    if (socket === undefined) return;
+    socket.handleEvent(ev);
+    if (ev.type === 'closed') {
+      this.sockets.delete(ev.connection);
+      this.maybeFinishClose();
+    }
+  }
+
+  private startIdleSweep(): void {
+    const idle = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idle <= 0) return;
+    this.idleSweep = setInterval(() => {
+      const now = monotonicMs();
+      for (const [conn, socket] of this.sockets) if (now - conn.lastReceivedMs > idle) socket.destroy();
+    }, Math.max(50, idle / 4));
+    this.idleSweep.unref();
+  }
+
+  /** The first bound address, as node:net reports it. */
+  address(): { address: string; family: string; port: number } | null {
+    const a = this.bound[0];
+    if (a === undefined) return null;
+    return { address: a.address, family: a.address.includes(':') ? 'IPv6' : 'IPv4', port: a.port };
+  }
+
+  /** Every bound address (IPv4 and, when enabled, IPv6). */
+  addresses(): Remote[] {
+    return [...this.bound];
+  }
+
+  /** Number of open connections. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Stop accepting; 'close' follows when the last connection has closed (as node:net). */
+  close(cb?: (err?: Error) => void): this {
+    if (cb) this.once('close', () => cb());
+    this.closing = true;
+    this.driver?.endpoint.unlisten();
+    this.maybeFinishClose();
+    return this;
+  }
+
+  private maybeFinishClose(): void {
+    if (!this.closing || this.sockets.size > 0) return;
+    if (this.idleSweep !== undefined) clearInterval(this.idleSweep);
+    const driver = this.driver;
+    this.driver = undefined;
+    this.closing = false;
+    if (driver === undefined) {
+      queueMicrotask(() => this.emit('close'));
+      return;
+    }
+    driver.close().then(() => this.emit('close'));
+  }
+
+  /** Endpoint counters (drops by reason, datagrams) and the driver's socket counters. */
+  stats(): { endpoint: ReturnType<Driver['endpoint']['stats']>; driver: Driver['counters'] } | undefined {
+    if (this.driver === undefined) return undefined;
+    return { endpoint: this.driver.endpoint.stats(), driver: { ...this.driver.counters } };
+  }
+}
+
+export function createServer(options?: ServerOptions | ((socket: Socket) => void), onConnection?: (socket: Socket) => void): Server {
+  if (typeof options === 'function') return new Server({}, options);
+  return new Server(options ?? {}, onConnection);
+}

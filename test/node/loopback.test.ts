@@ -1,0 +1,255 @@
+// The Node driver and its node:net-like API over real loopback sockets (127.0.0.1 and ::1).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type ServerOptions, type Socket, ConnectFailedError, type Attempt } from '../../src/node/index.js';
+import { patternBytes } from '../support/bulk.js';
+
+const MB = 1 << 20;
+
+async function listening(opts: ServerOptions, onConnection: (s: Socket) => void, host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
+  const server = createServer(opts, onConnection);
+  server.listen(0, host);
+  await once(server, 'listening');
+  return { server, port: server.address()!.port };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Collect everything a readable side delivers, until 'end'. */
+function drain(s: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  s.on('data', (d: Buffer) => chunks.push(d));
+  return new Promise((resolve, reject) => {
+    s.once('end', () => resolve(Buffer.concat(chunks)));
+    s.once('error', reject);
+  });
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** A UDP port on loopback that nobody listens on (bound, then released). */
+async function deadPort(type: 'udp4' | 'udp6' = 'udp4'): Promise<number> {
+  const s = createSocket(type);
+  s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1');
+  await once(s, 'listening');
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('Node driver: transfers over loopback', () => {
+  for (const host of ['127.0.0.1', '::1']) {
+    it(`10 MB each way over ${host} arrive intact (SHA-256)`, async () => {
+      const toServer = patternBytes(1, 10 * MB);
+      const toClient = patternBytes(2, 10 * MB);
+      let serverGot: Promise<Buffer> | undefined;
+      const { server, port } = await listening({ ipv6: host === '::1' ? 'separate' : false }, (s) => {
+        serverGot = drain(s);
+        s.end(toClient);
+      }, host === '::1' ? '127.0.0.1' : host);
+      const client = connect({ host, port });
+      const clientGot = drain(client);
+      client.end(toServer);
+      const got = await clientGot;
+      assert.equal(got.length, toClient.length);
+      assert.equal(sha(got), sha(toClient));
+      const atServer = await serverGot!;
+      assert.equal(sha(atServer), sha(toServer));
+      assert.equal(client.remoteAddress, host);
+      await closeServer(server);
+    });
+  }
+
+  it('half-close: the client ends, the server keeps sending, the client keeps reading', async () => {
+    const { server, port } = await listening({}, (s) => {
+      s.on('end', () => {
+        // The client's FIN arrived; this side may still send.
+        s.write(Buffer.from('after your FIN '));
+        setTimeout(() => s.end(Buffer.from('and done')), 20);
+      });
+      s.resume();
+    });
+    const client = connect({ host: '127.0.0.1', port });
+    const got = drain(client);
+    client.end(Buffer.from('bye'));
+    assert.equal((await got).toString(), 'after your FIN and done');
+    await closeServer(server);
+  });
+
+  it('destroy() aborts: the peer sees ECONNRESET', async () => {
+    let serverSocket: Socket | undefined;
+    const { server, port } = await listening({}, (s) => {
+      serverSocket = s;
+      s.resume();
+    });
+    const client = connect({ host: '127.0.0.1', port });
+    await once(client, 'connect');
+    client.write(Buffer.from('x'));
+    while (serverSocket === undefined) await new Promise((r) => setTimeout(r, 5));
+    const errored = once(serverSocket, 'error');
+    client.destroy();
+    const [err] = (await errored) as [NodeJS.ErrnoException];
+    assert.equal(err.code, 'ECONNRESET');
+    await closeServer(server);
+  });
+
+  it('unreliable datagrams go both ways next to the stream', async () => {
+    const { server, port } = await listening({}, (s) => {
+      s.on('datagram', (d: Buffer) => s.sendDatagram(Buffer.concat([Buffer.from('echo:'), d])));
+      s.on('error', () => undefined); // the client destroys at the end
+      s.resume();
+    });
+    const client = connect({ host: '127.0.0.1', port });
+    await once(client, 'connect');
+    const replies: string[] = [];
+    client.on('datagram', (d: Buffer) => replies.push(d.toString()));
+    for (let i = 0; i < 5; i++) assert.equal(client.sendDatagram(Buffer.from(`m${i}`)), true);
+    for (let t = 0; t < 200 && replies.length < 5; t++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(replies.sort(), ['echo:m0', 'echo:m1', 'echo:m2', 'echo:m3', 'echo:m4']);
+    assert.throws(() => client.sendDatagram(Buffer.alloc(client.maxDatagramBytes + 1)), RangeError);
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('50 connections at once each echo their own data', async () => {
+    const { server, port } = await listening({}, (s) => s.pipe(s));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const data = patternBytes(100 + i, 20_000 + i);
+        const c = connect({ host: '127.0.0.1', port });
+        const got = drain(c);
+        c.end(data);
+        return sha(await got) === sha(data);
+      }),
+    );
+    assert.deepEqual(results, Array(50).fill(true));
+    await closeServer(server);
+  });
+});
+
+describe('Node driver: idle connections', () => {
+  it('the server drops a connection that stays silent past idleTimeoutMs', async () => {
+    const { server, port } = await listening({ idleTimeoutMs: 200 }, (s) => s.on('error', () => undefined).resume());
+    const client = connect({ host: '127.0.0.1', port, keepaliveIdleMs: 0 });
+    await once(client, 'connect');
+    const [err] = (await once(client, 'error')) as [NodeJS.ErrnoException];
+    assert.equal(err.code, 'ECONNRESET');
+    await closeServer(server);
+  });
+
+  it("a client's keepalives keep a quiet connection open", async () => {
+    const { server, port } = await listening({ idleTimeoutMs: 200 }, (s) => s.on('error', () => undefined).resume());
+    const client = connect({ host: '127.0.0.1', port, keepaliveIdleMs: 50, keepaliveIntervalMs: 50 });
+    await once(client, 'connect');
+    let failed: Error | undefined;
+    client.on('error', (e) => (failed = e));
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(failed, undefined);
+    assert.equal(server.connections, 1);
+    assert.ok(client.stats()!.keepalivesSent >= 3, `keepalives sent: ${client.stats()!.keepalivesSent}`);
+    client.destroy();
+    await closeServer(server);
+  });
+});
+
+describe('Node driver: the connection strategy', () => {
+  it('tries addresses at random, removes dead ones, and connects to the live one', async () => {
+    const { server, port } = await listening({}, (s) => s.on('error', () => undefined).resume());
+    const dead = await deadPort();
+    const attempts: Attempt[] = [];
+    const client = connect({ servers: [`127.0.0.1:${dead}`, `127.0.0.2:${dead}`, `127.0.0.1:${port}`], port, connectTimeoutMs: 300 });
+    client.on('attempt', (a: Attempt) => attempts.push(a));
+    await once(client, 'connect');
+    const last = attempts[attempts.length - 1]!;
+    assert.equal(last.outcome, 'connected');
+    assert.equal(last.port, port);
+    for (const a of attempts.slice(0, -1)) assert.equal(a.outcome, 'timeout');
+    assert.equal(new Set(attempts.map((a) => `${a.address}:${a.port}`)).size, attempts.length, 'no address tried twice in a round');
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('a resolver that fails is recorded, and the literal addresses still work', async () => {
+    const { server, port } = await listening({}, (s) => s.on('error', () => undefined).resume());
+    const attempts: Attempt[] = [];
+    const client = connect({
+      servers: ['eu.game.invalid', '127.0.0.1'],
+      port,
+      resolver: async () => {
+        throw new Error('SERVFAIL');
+      },
+    });
+    client.on('attempt', (a: Attempt) => attempts.push(a));
+    await once(client, 'connect');
+    assert.ok(attempts.some((a) => a.outcome === 'resolve-failed' && a.server === 'eu.game.invalid' && a.error === 'SERVFAIL'));
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('uses every address a name resolves to, IPv6 and IPv4', async () => {
+    const { server, port } = await listening({ ipv6: 'separate' }, (s) => s.on('error', () => undefined).resume());
+    const families = new Set<string>();
+    // Connect several times: each run picks at random among ::1 and 127.0.0.1; both must be usable.
+    for (let i = 0; i < 12 && families.size < 2; i++) {
+      const client = connect({ servers: ['game.test'], port, resolver: async () => [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }] });
+      await once(client, 'connect');
+      families.add(client.remoteFamily!);
+      client.destroy();
+    }
+    assert.deepEqual([...families].sort(), ['IPv4', 'IPv6']);
+    await closeServer(server);
+  });
+
+  it('resolves again in the next round when every address failed', async () => {
+    const { server, port } = await listening({}, (s) => s.on('error', () => undefined).resume());
+    let calls = 0;
+    const attempts: Attempt[] = [];
+    const client = connect({
+      servers: ['game.test'],
+      port,
+      connectTimeoutMs: 200,
+      rounds: 3,
+      // The address changed between rounds (a DNS update): 127.0.0.2 has no server, 127.0.0.1 has.
+      resolver: async () => [{ address: ++calls === 1 ? '127.0.0.2' : '127.0.0.1', family: 4 as const }],
+    });
+    client.on('attempt', (a: Attempt) => attempts.push(a));
+    await once(client, 'connect');
+    assert.equal(calls, 2, 'resolved once per round');
+    assert.deepEqual(
+      attempts.map((a) => [a.round, a.address, a.outcome]),
+      [
+        [1, '127.0.0.2', 'timeout'],
+        [2, '127.0.0.1', 'connected'],
+      ],
+    );
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('fails after every round with an error listing every attempt', async () => {
+    const dead = await deadPort();
+    let calls = 0;
+    const client = connect({
+      servers: ['game.test', '127.0.0.1'],
+      port: dead,
+      connectTimeoutMs: 150,
+      rounds: 2,
+      resolver: async () => {
+        calls++;
+        return [{ address: '127.0.0.3', family: 4 }];
+      },
+    });
+    const [err] = (await once(client, 'error')) as [ConnectFailedError];
+    assert.ok(err instanceof ConnectFailedError);
+    assert.equal(err.code, 'ECONNFAILED');
+    assert.equal(calls, 2);
+    assert.equal(err.attempts.length, 4, '2 addresses x 2 rounds');
+    assert.ok(err.attempts.every((a) => a.outcome === 'timeout'));
+    assert.match(err.message, /could not connect after 4 attempts: .*127\.0\.0\.3:\d+ timeout/);
+  });
+});
