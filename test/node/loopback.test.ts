@@ -253,3 +253,44 @@ describe('Node driver: the connection strategy', () => {
     assert.match(err.message, /could not connect after 4 attempts: .*127\.0\.0\.3:\d+ timeout/);
   });
 });
+
+describe('Node driver: length-prefixed messages', () => {
+  it('messages of every size arrive whole and in order, however the stream cuts them', async () => {
+    const { MessageChannel } = await import('../../src/node/messages.js');
+    const sizes = [0, 1, 3, 4, 5, 1000, 70_000, 1, 300_000, 2];
+    const { server, port } = await listening({}, (s) => {
+      const ch = new MessageChannel(s);
+      ch.on('message', (m) => ch.send(m)); // echo each message
+      s.on('end', () => s.end());
+    });
+    const client = connect({ host: '127.0.0.1', port });
+    const ch = new MessageChannel(client);
+    const got: Buffer[] = [];
+    ch.on('message', (m) => got.push(m));
+    const sent = sizes.map((n, i) => Buffer.from(patternBytes(500 + i, n)));
+    for (const m of sent) ch.send(m);
+    while (got.length < sent.length) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(got.map((m) => sha(m)), sent.map((m) => sha(m)));
+    client.end();
+    await once(client, 'close');
+    await closeServer(server);
+  });
+
+  it('a length over the limit is an error on the channel, not a crash', async () => {
+    const { MessageChannel } = await import('../../src/node/messages.js');
+    let serverError: Error | undefined;
+    const { server, port } = await listening({}, (s) => {
+      const ch = new MessageChannel(s, 1000);
+      ch.on('error', (e) => (serverError = e));
+    });
+    const client = connect({ host: '127.0.0.1', port });
+    client.on('error', () => undefined);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(5000);
+    client.write(header);
+    while (serverError === undefined) await new Promise((r) => setTimeout(r, 5));
+    assert.match(serverError.message, /5000 bytes, over the limit of 1000/);
+    client.destroy();
+    await closeServer(server);
+  });
+});
