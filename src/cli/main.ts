@@ -6,10 +6,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDrill } from './drill.js';
+import { registerPing } from './ping.js';
+import { registerServe } from './serve.js';
 import { processIo, type CliIo } from './io.js';
 
 /** Subcommand registrations; add new commands here. */
-const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill];
+const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing];
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
