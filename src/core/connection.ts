@@ -1402,7 +1402,7 @@ export class Connection {
 
   countDrop(reason: string): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
-    if (this.host.trace) this.host.trace({ type: 'drop', atMs: this.nowMs, reason, connectionId: this.id });
+    if (this.host.trace) this.host.trace({ type: 'drop', atMs: this.nowMs, reason, connectionId: this.id, remote: this.remote });
   }
 
   private traceRto(nowMs: number): void {

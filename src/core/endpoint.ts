@@ -50,7 +50,8 @@ export interface EndpointStats {
 interface Listener {
   config: ConnectionConfig;
   backlog: number;
-  halfOpen: number;
+  /** Connections in SYN-RECEIVED, oldest first. */
+  halfOpen: Set<Connection>;
 }
 
 /** Everything reachable at one UDP address: its connections keyed by localPort * 65536 + remotePort. */
@@ -121,7 +122,7 @@ export class Endpoint {
   /** Accept incoming connections: on one TCP port, or on any when no port is given. */
   listen(opts: ListenOptions = {}): void {
     const { port, backlog, ...overrides } = opts;
-    const listener: Listener = { config: resolveConfig(this.baseConfig, overrides), backlog: backlog ?? DEFAULT_BACKLOG, halfOpen: 0 };
+    const listener: Listener = { config: resolveConfig(this.baseConfig, overrides), backlog: backlog ?? DEFAULT_BACKLOG, halfOpen: new Set() };
     if (port === undefined) this.anyListener = listener;
     else {
       checkPort(port);
@@ -155,13 +156,13 @@ export class Endpoint {
     this.counters.datagramsReceived++;
     const decoded = decodeDatagram(bytes);
     if (!decoded.ok) {
-      this.countDrop(decoded.reason, nowMs);
+      this.countDrop(decoded.reason, nowMs, remote);
       return;
     }
     const d = decoded.value;
     if (d.kind === 'datagram') {
       const conn = this.peerFor(remote, false)?.connections.get(d.dstPort * 65536 + d.srcPort);
-      if (conn === undefined) this.countDrop('datagram-no-connection', nowMs);
+      if (conn === undefined) this.countDrop('datagram-no-connection', nowMs, remote);
       else conn.receiveDatagram(d.payload);
       return;
     }
@@ -190,13 +191,16 @@ export class Endpoint {
       return;
     }
     // RFC 9293 3.10.7.2: a SYN to a listener creates a connection in SYN-RECEIVED.
-    if (listener.halfOpen >= listener.backlog) {
-      this.countDrop('backlog-full', nowMs);
-      return;
+    if (listener.halfOpen.size >= listener.backlog) {
+      // A SYN flood must not lock honest clients out: the oldest half-open connection makes room (it is the
+      // likeliest to be a flood's, and an honest one retransmits its SYN). SYN cookies would avoid the state.
+      const oldest = listener.halfOpen.values().next().value as Connection;
+      this.countDrop('backlog-full', nowMs, remote);
+      oldest.enterClosed(undefined);
     }
     const p = peer ?? this.peerFor(remote, true)!;
     conn = this.createConnection(nowMs, p, seg.dstPort, seg.srcPort, listener.config, false);
-    listener.halfOpen++;
+    listener.halfOpen.add(conn);
     this.halfOpenOf.set(conn, listener);
     conn.openPassive(nowMs, seg);
     this.markTimers(conn);
@@ -206,10 +210,10 @@ export class Endpoint {
   private answerNoConnection(nowMs: number, remote: Remote, seg: TcpSegment, listening: boolean): void {
     const flags = seg.flags;
     if (flags & RST) {
-      this.countDrop('rst-no-connection', nowMs);
+      this.countDrop('rst-no-connection', nowMs, remote);
       return;
     }
-    this.countDrop(listening ? 'not-syn-to-listener' : 'no-connection', nowMs);
+    this.countDrop(listening ? 'not-syn-to-listener' : 'no-connection', nowMs, remote);
     let seq = 0;
     let ack = 0;
     let out = RST;
@@ -346,7 +350,7 @@ export class Endpoint {
   private releaseHalfOpen(conn: Connection): void {
     const l = this.halfOpenOf.get(conn);
     if (l !== undefined) {
-      l.halfOpen--;
+      l.halfOpen.delete(conn);
       this.halfOpenOf.delete(conn);
     }
   }
@@ -400,9 +404,9 @@ export class Endpoint {
     throw new Error('EADDRINUSE: no free ephemeral port towards this peer');
   }
 
-  private countDrop(reason: string, nowMs: number): void {
+  private countDrop(reason: string, nowMs: number, remote?: Remote): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
-    this.options.trace?.({ type: 'drop', atMs: nowMs, reason });
+    this.options.trace?.(remote ? { type: 'drop', atMs: nowMs, reason, remote: { address: remote.address, port: remote.port } } : { type: 'drop', atMs: nowMs, reason });
   }
 }
 

@@ -38,6 +38,6 @@ export type TraceEvent =
   | { type: 'rtt'; atMs: number; connectionId: number; sampleMs: number; srttMs: number; rttvarMs: number; rtoMs: number }
   | { type: 'window'; atMs: number; connectionId: number; sendWindowBytes: number; receiveWindowBytes: number }
   | { type: 'cwnd'; atMs: number; connectionId: number; cwndBytes: number; ssthreshBytes: number }
-  | { type: 'drop'; atMs: number; reason: string; connectionId?: number };
+  | { type: 'drop'; atMs: number; reason: string; connectionId?: number; remote?: Remote };
 
 export type TraceHook = (event: TraceEvent) => void;

@@ -1,7 +1,7 @@
 // createServer(): a listening Endpoint on UDP sockets, shaped like node:net's Server.
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Connection, ConnectionConfig, EndpointEvent, Remote } from '../core/index.js';
+import type { Connection, ConnectionConfig, EndpointEvent, Remote, TraceEvent } from '../core/index.js';
 import { monotonicMs } from './clock.js';
 import { Driver } from './driver.js';
 import { Socket } from './socket.js';
@@ -16,8 +16,16 @@ export interface ServerOptions extends Partial<ConnectionConfig> {
   ipv6?: false | 'separate' | 'dual-stack';
   /** Connections from which nothing arrived for this long are dropped (RST). 0 disables. Default 30 s. */
   idleTimeoutMs?: number;
+  /** Half-open connections at once (SYN-RECEIVED); past it the oldest is dropped. Default 128. */
+  backlog?: number;
   /** Seed of the endpoint's PRNG (default: random from node:crypto; fix it to replay a run). */
   seed?: number;
+  /**
+   * Receives one line per dropped datagram that came from outside any connection (garbage, floods, strays), with
+   * the plain source address; at most `logLimitPerS` lines a second, then a count of what was not logged.
+   */
+  log?: (line: string) => void;
+  logLimitPerS?: number;
 }
 
 export interface ServerEvents {
@@ -60,8 +68,8 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   private async start(opts: ListenOptions): Promise<void> {
-    const { ipv6 = false, idleTimeoutMs: _idle, seed, ...config } = this.options;
-    const driver = new Driver({ seed: seed ?? randomInt(2 ** 31), ...config });
+    const { ipv6 = false, idleTimeoutMs: _idle, seed, log, logLimitPerS = 10, backlog, ...config } = this.options;
+    const driver = new Driver({ seed: seed ?? randomInt(2 ** 31), ...config, trace: log ? dropLogger(log, logLimitPerS) : undefined });
     this.driver = driver;
     driver.on('event', (ev) => this.onEvent(ev));
     driver.on('error', (err) => this.emit('error', err));
@@ -74,7 +82,7 @@ export class Server extends EventEmitter<ServerEvents> {
       if (ipv6 === 'separate') this.bound.push(await driver.bind({ type: 'udp6', ipv6Only: true, address: '::', port: first.port }));
     }
     // Every TCP port on this UDP socket is served.
-    driver.endpoint.listen();
+    driver.endpoint.listen({ backlog });
     this.startIdleSweep();
     this.emit('listening');
   }
@@ -151,6 +159,30 @@ export class Server extends EventEmitter<ServerEvents> {
     if (this.driver === undefined) return undefined;
     return { endpoint: this.driver.endpoint.stats(), driver: { ...this.driver.counters } };
   }
+}
+
+/** Drops become log lines with plain addresses, rate-limited so a flood cannot flood the log too. */
+function dropLogger(log: (line: string) => void, limitPerS: number): (ev: TraceEvent) => void {
+  let windowStart = -Infinity;
+  let lines = 0;
+  let suppressed = 0;
+  return (ev) => {
+    if (ev.type !== 'drop' || ev.connectionId !== undefined) return;
+    const now = monotonicMs();
+    if (now - windowStart >= 1000) {
+      if (suppressed > 0) log(`drop: ${suppressed} more not logged`);
+      windowStart = now;
+      lines = 0;
+      suppressed = 0;
+    }
+    if (lines >= limitPerS) {
+      suppressed++;
+      return;
+    }
+    lines++;
+    const from = ev.remote ? `${ev.remote.address.includes(':') ? `[${ev.remote.address}]` : ev.remote.address}:${ev.remote.port}` : 'unknown';
+    log(`drop ${ev.reason} from ${from}`);
+  };
 }
 
 export function createServer(options?: ServerOptions | ((socket: Socket) => void), onConnection?: (socket: Socket) => void): Server {
