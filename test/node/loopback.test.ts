@@ -294,3 +294,25 @@ describe('Node driver: length-prefixed messages', () => {
     await closeServer(server);
   });
 });
+
+describe('Node driver: dual stack', () => {
+  it("'dual-stack': one udp6 socket serves IPv6 and IPv4, and reports IPv4 peers as plain addresses", async () => {
+    const peers: string[] = [];
+    const server = createServer({ ipv6: 'dual-stack' }, (s) => {
+      peers.push(s.remoteAddress!);
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    server.listen(0);
+    await once(server, 'listening');
+    const port = server.address()!.port;
+    for (const host of ['::1', '127.0.0.1']) {
+      const c = connect({ host, port });
+      const got = drain(c);
+      c.end(Buffer.from(`via ${host}`));
+      assert.equal((await got).toString(), `via ${host}`);
+    }
+    assert.deepEqual(peers, ['::1', '127.0.0.1']);
+    await closeServer(server);
+  });
+});
