@@ -15,6 +15,7 @@ import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { isSynchronized, type TcpState } from './state.js';
 import { Timer, TimerTable } from './timers.js';
+import { fromPlain, restoreFields, saveFields, toPlain, type Plain } from './snapshot.js';
 import { allocSegmentDatagram, encodeUnreliableDatagram, sealDatagram, CRC_BYTES, DATAGRAM_HEADER_BYTES, ENCAP_HEADER_BYTES } from './wire/encapsulation.js';
 import { optionsLength, maxSackBlocks } from './wire/tcp-options.js';
 import { TCP_HEADER_BYTES } from './wire/tcp-header.js';
@@ -1417,6 +1418,45 @@ export class Connection {
     this.host.trace?.({ type: 'window', atMs: nowMs, connectionId: this.id, sendWindowBytes: this.sndWnd, receiveWindowBytes: Math.max(0, seqDiff(this.rcvAdvRight, this.receiveBuffer.rcvNxt)) });
   }
 
+  /** The whole connection as plain data (see Endpoint.snapshot). */
+  snapshot(): Plain {
+    return {
+      fields: saveFields(this, CONNECTION_REFS),
+      config: toPlain(this.config),
+      remote: toPlain(this.remote),
+      send: toPlain(this.sendBuffer.snapshotBytes()),
+      receive: this.receiveBuffer.snapshot(),
+      board: saveFields(this.board, []),
+      recovery: saveFields(this.recovery, RECOVERY_REFS),
+      rack: this.recovery.rack ? saveFields(this.recovery.rack, []) : null,
+      rtt: saveFields(this.rtt, []),
+      cc: this.cc.save(),
+      timers: toPlain(this.timers.deadlines),
+      heapDeadlineMs: toPlain(this.heapDeadlineMs),
+    };
+  }
+
+  /** A connection rebuilt from Connection.snapshot() under a (new) endpoint. */
+  static restore(host: ConnectionHost, plain: Plain): Connection {
+    const s = plain as { [key: string]: Plain };
+    const f = s.fields as { [key: string]: Plain };
+    const config = fromPlain(s.config!) as ConnectionConfig;
+    const remote = fromPlain(s.remote!) as Remote;
+    const conn = new Connection(host, f.id as number, remote, f.localPort as number, f.remotePort as number, config, f.iss as number, f.tsOffset as number, f.active as boolean);
+    restoreFields(conn, f);
+    const send = fromPlain(s.send!) as Uint8Array;
+    if (send.length > 0) conn.sendBuffer.write(send);
+    conn.receiveBuffer.restore(s.receive!);
+    restoreFields(conn.board, s.board as { [key: string]: Plain });
+    restoreFields(conn.recovery, s.recovery as { [key: string]: Plain });
+    if (conn.recovery.rack && s.rack) restoreFields(conn.recovery.rack, s.rack as { [key: string]: Plain });
+    restoreFields(conn.rtt, s.rtt as { [key: string]: Plain });
+    conn.cc.restore(s.cc as Record<string, number>);
+    conn.timers.deadlines.set(fromPlain(s.timers!) as Float64Array);
+    conn.heapDeadlineMs = fromPlain(s.heapDeadlineMs!) as number;
+    return conn;
+  }
+
   stats(): ConnectionStats {
     const rb = this.receiveBuffer;
     return {
@@ -1462,6 +1502,10 @@ export class Connection {
     };
   }
 }
+
+/** Members a snapshot saves on their own (or that the endpoint rebuilds). */
+const CONNECTION_REFS = ['host', 'config', 'remote', 'sendBuffer', 'receiveBuffer', 'board', 'recovery', 'rtt', 'cc', 'timers', 'heapIndex', 'heapDeadlineMs', 'queuedForTransmit', 'queuedForTimers'] as const;
+const RECOVERY_REFS = ['board', 'cc', 'sackOk', 'rack'] as const;
 
 /** RFC 9293 3.10.7.4: the four cases of segment acceptability. */
 export function segmentAcceptable(seq: number, segLen: number, rcvNxt: number, rcvWnd: number): boolean {

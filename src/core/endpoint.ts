@@ -7,6 +7,7 @@ import type { EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
 import { Prng } from './prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
+import { fromPlain, toPlain, type Plain } from './snapshot.js';
 import { allocSegmentDatagram, decodeDatagram, sealDatagram } from './wire/encapsulation.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
 
@@ -37,6 +38,27 @@ export interface ConnectOptions extends Partial<ConnectionConfig> {
   /** TCP destination port; defaults to the remote UDP port. */
   port?: number;
 }
+
+/** What Endpoint.snapshot() returns: plain data, safe to JSON.stringify and to store. */
+export interface EndpointSnapshot {
+  version: number;
+  options: Plain;
+  prng: number[];
+  nextConnectionId: number;
+  retransmissionsSeen: number;
+  counters: { datagramsReceived: number; datagramsSent: number; resetsSent: number };
+  drops: Record<string, number>;
+  listeners: Plain[];
+  halfOpen: Plain[];
+  connections: Plain[];
+  pending: number[];
+  burst: number;
+  heap: number[];
+  events: Plain[];
+  control: Plain[];
+}
+
+const SNAPSHOT_VERSION = 1;
 
 export interface EndpointStats {
   connections: number;
@@ -318,6 +340,86 @@ export class Endpoint {
   /** The PRNG's state (for snapshots). */
   randomState(): number[] {
     return this.prng.getState();
+  }
+
+  /**
+   * The full state as plain, JSON-serializable data: configuration, random source, listeners, every
+   * connection (buffers, timers, congestion and RTT state), queued events and datagrams, and the order of the
+   * transmit queue and timer heap (so a restored endpoint produces exactly the outputs this one would).
+   */
+  snapshot(): EndpointSnapshot {
+    this.flushTimers();
+    const { trace: _t, ...options } = this.options;
+    const conns = [...this.connections()];
+    const listeners: Plain[] = [];
+    for (const [port, l] of this.listeners) listeners.push({ port, config: toPlain(l.config), backlog: l.backlog });
+    if (this.anyListener) listeners.push({ port: null, config: toPlain(this.anyListener.config), backlog: this.anyListener.backlog });
+    const half: Plain[] = [];
+    for (const c of conns) {
+      const l = this.halfOpenOf.get(c);
+      if (l !== undefined) half.push([c.id, l === this.anyListener ? null : c.localPort]);
+    }
+    return {
+      version: SNAPSHOT_VERSION,
+      options: toPlain(options),
+      prng: this.prng.getState(),
+      nextConnectionId: this.nextConnectionId,
+      retransmissionsSeen: this.retransmissionsSeen,
+      counters: { ...this.counters },
+      drops: { ...this.drops },
+      listeners,
+      halfOpen: half,
+      connections: conns.map((c) => c.snapshot()),
+      pending: this.pending.slice(this.pendingHead).filter((c) => c.queuedForTransmit).map((c) => c.id),
+      burst: this.burst,
+      heap: this.heap.order().map((c) => c.id),
+      events: this.events.slice(this.eventHead).map((e) => toPlain({ ...e, connection: e.connection.id })),
+      control: this.control.map((t) => toPlain(t)),
+    };
+  }
+
+  /** An endpoint rebuilt from snapshot(); it continues exactly where the snapshotted one stood. */
+  static restore(snapshot: EndpointSnapshot, extra: { trace?: TraceHook } = {}): Endpoint {
+    if (snapshot.version !== SNAPSHOT_VERSION) throw new Error(`snapshot version ${String(snapshot.version)} is not ${SNAPSHOT_VERSION}`);
+    const options = fromPlain(snapshot.options) as EndpointOptions;
+    const ep = new Endpoint({ ...options, ...extra });
+    ep.prng.setState(snapshot.prng);
+    ep.nextConnectionId = snapshot.nextConnectionId;
+    ep.retransmissionsSeen = snapshot.retransmissionsSeen;
+    Object.assign(ep.counters, snapshot.counters);
+    Object.assign(ep.drops, snapshot.drops);
+    const byId = new Map<number, Connection>();
+    for (const plain of snapshot.connections) {
+      const conn = Connection.restore(ep.host, plain);
+      byId.set(conn.id, conn);
+      const peer = ep.peerFor(conn.remote, true)!;
+      peer.connections.set(conn.localPort * 65536 + conn.remotePort, conn);
+      ep.connectionCount++;
+    }
+    for (const l of snapshot.listeners as Array<{ port: number | null; config: Plain; backlog: number }>) {
+      const listener: Listener = { config: fromPlain(l.config) as ConnectionConfig, backlog: l.backlog, halfOpen: new Set() };
+      if (l.port === null) ep.anyListener = listener;
+      else ep.listeners.set(l.port, listener);
+    }
+    for (const [id, port] of snapshot.halfOpen as Array<[number, number | null]>) {
+      const conn = byId.get(id)!;
+      const listener = port === null ? ep.anyListener! : ep.listeners.get(port)!;
+      listener.halfOpen.add(conn);
+      ep.halfOpenOf.set(conn, listener);
+    }
+    for (const id of snapshot.pending) {
+      const conn = byId.get(id)!;
+      conn.queuedForTransmit = true;
+      ep.pending.push(conn);
+    }
+    ep.burst = snapshot.burst;
+    ep.heap.restoreOrder(snapshot.heap.map((id) => byId.get(id)!));
+    for (const e of snapshot.events) {
+      const ev = fromPlain(e) as Record<string, unknown>;
+      ep.events.push({ ...ev, connection: byId.get(ev.connection as number)! } as EndpointEvent);
+    }
+    for (const t of snapshot.control) ep.control.push(fromPlain(t) as Transmit);
+    return ep;
   }
 
   // ------------------------------------------------------------------ internals

@@ -24,6 +24,10 @@ export class Prng {
     return [...this.gen.getState()];
   }
 
+  setState(state: readonly number[]): void {
+    this.gen = xoroshiro128plusFromState(state);
+  }
+
   /** A uniform unsigned 32-bit integer. */
   nextUint32(): number {
     return this.gen.next() >>> 0;

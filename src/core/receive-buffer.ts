@@ -2,6 +2,7 @@
 // belong (reassembly), all inside the advertised window. Also the source of SACK blocks (RFC 2018).
 import { ByteRing } from './byte-ring.js';
 import { allocBytes } from './slab.js';
+import { fromPlain, toPlain, type Plain } from './snapshot.js';
 import { seqAdd, seqDiff, seqLe, seqLt, seqMax, seqMin } from './seq.js';
 import type { SackBlock } from './wire/segment.js';
 
@@ -37,6 +38,36 @@ export class ReceiveBuffer {
 
   get hasOutOfOrder(): boolean {
     return this.ranges.length > 0;
+  }
+
+  /** Everything held, as plain data (snapshots): unread bytes, and each out-of-order range with its bytes. */
+  snapshot(): Plain {
+    return {
+      rcvNxt: this.rcvNxt,
+      touchCounter: this.touchCounter,
+      readable: toPlain(this.ring.copyOut(this.readableBytes)),
+      ranges: this.ranges.map((r) => {
+        const n = seqDiff(r.right, r.left);
+        const bytes = new Uint8Array(n);
+        if (n > 0) this.ring.read(this.readableBytes + seqDiff(r.left, this.rcvNxt), bytes, 0, n);
+        return { left: r.left, right: r.right, touched: r.touched, bytes: toPlain(bytes) };
+      }),
+    };
+  }
+
+  restore(plain: Plain): void {
+    const s = fromPlain(plain) as { rcvNxt: number; touchCounter: number; readable: Uint8Array; ranges: Array<Range & { bytes: Uint8Array }> };
+    this.rcvNxt = s.rcvNxt;
+    this.touchCounter = s.touchCounter;
+    this.readableBytes = s.readable.length;
+    const last = s.ranges[s.ranges.length - 1];
+    const extent = this.readableBytes + (last ? seqDiff(last.right, this.rcvNxt) : 0);
+    if (extent > 0) this.ring.ensure(extent, 0);
+    if (s.readable.length > 0) this.ring.write(0, s.readable, 0, s.readable.length);
+    this.ranges = s.ranges.map((r) => {
+      if (r.bytes.length > 0) this.ring.write(this.readableBytes + seqDiff(r.left, this.rcvNxt), r.bytes, 0, r.bytes.length);
+      return { left: r.left, right: r.right, touched: r.touched };
+    });
   }
 
   /** Out-of-order ranges (each one a SACK block). */

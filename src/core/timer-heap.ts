@@ -17,6 +17,20 @@ export class TimerHeap<T extends HeapItem> {
     return this.items[0];
   }
 
+  /** The items in heap order (snapshots keep it, so equal deadlines fire in the same order after a restore). */
+  order(): readonly T[] {
+    return this.items;
+  }
+
+  /** Put back items in a saved heap order (each item's heapDeadlineMs already set). */
+  restoreOrder(items: T[]): void {
+    this.items.length = 0;
+    items.forEach((item, i) => {
+      item.heapIndex = i;
+      this.items.push(item);
+    });
+  }
+
   /** Insert, move or remove (deadline Infinity) an item. */
   update(item: T, deadlineMs: number): void {
     if (deadlineMs === Infinity) {
