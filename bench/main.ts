@@ -3,8 +3,10 @@
 import { runCoreBench } from './core.js';
 import { runNodeBench } from './node.js';
 import { runSimBench } from './sim.js';
+import { runLabBench } from './lab.js';
 
 const quick = process.argv.includes('--quick');
 runCoreBench(quick);
 runSimBench(quick);
+runLabBench(quick);
 await runNodeBench(quick);

@@ -4,6 +4,8 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   setExitCode(code: number): void;
+  /** Where progress bars may be drawn: the terminal stdout is, or absent when stdout is not a TTY. */
+  progress?: NodeJS.WriteStream;
 }
 
 export const processIo: CliIo = {
@@ -12,4 +14,5 @@ export const processIo: CliIo = {
   setExitCode: (code) => {
     process.exitCode = code;
   },
+  progress: process.stdout.isTTY ? process.stdout : undefined,
 };

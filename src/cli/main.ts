@@ -9,9 +9,11 @@ import { registerDrill } from './drill.js';
 import { registerPing } from './ping.js';
 import { registerServe } from './serve.js';
 import { processIo, type CliIo } from './io.js';
+import { registerSoak } from './soak.js';
+import { registerTun } from './tun.js';
 
 /** Subcommand registrations; add new commands here. */
-const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing];
+const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing, registerSoak];
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -963,9 +963,17 @@ export class Connection {
   private onKeepaliveTimeout(nowMs: number): void {
     const c = this.config;
     if (c.keepaliveIdleMs <= 0 || !isSynchronized(this.state)) return;
-    const idleMs = nowMs - this.lastReceiveMs;
-    if (!this.board.isEmpty || this.timers.isArmed(Timer.Persist)) return this.armKeepalive(nowMs);
-    if (this.keepaliveProbes === 0 && idleMs < c.keepaliveIdleMs) return this.armKeepalive(nowMs);
+    // With data outstanding the retransmission timer watches the peer; look again an idle period later.
+    if (!this.board.isEmpty || this.timers.isArmed(Timer.Persist)) {
+      this.timers.set(Timer.Keepalive, nowMs + c.keepaliveIdleMs);
+      return;
+    }
+    // Heard from the peer since the timer was armed: wait until the idle period has really passed.
+    const dueAtMs = this.lastReceiveMs + c.keepaliveIdleMs;
+    if (this.keepaliveProbes === 0 && nowMs < dueAtMs) {
+      this.timers.set(Timer.Keepalive, dueAtMs);
+      return;
+    }
     if (this.keepaliveProbes >= c.keepaliveProbes) {
       this.enterClosed(errorOf('ETIMEDOUT', `no answer to ${c.keepaliveProbes} keepalive probes`));
       return;
@@ -1385,6 +1393,11 @@ export class Connection {
   receiveDatagram(payload: Uint8Array): void {
     if (!isSynchronized(this.state) && this.state !== 'SYN-RECEIVED') {
       this.countDrop('datagram-not-connected');
+      return;
+    }
+    // The application closed the connection: nothing is delivered after close().
+    if (this.appClosed) {
+      this.countDrop('datagram-after-close');
       return;
     }
     this.counters.datagramsReceived++;

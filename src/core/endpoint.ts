@@ -90,7 +90,9 @@ const BURST = 16;
 
 export class Endpoint {
   private readonly prng: Prng;
-  private readonly baseConfig: ConnectionConfig;
+  /** The configuration the endpoint was given (explicit fields only): a listener's or connection's own
+   * profile must start from that profile's defaults, not from the endpoint's resolved ones. */
+  private readonly baseOverrides: Partial<ConnectionConfig>;
   private readonly options: EndpointOptions;
   private readonly peers = new Map<string, Map<number, Peer>>();
   private readonly listeners = new Map<number, Listener>();
@@ -119,7 +121,8 @@ export class Endpoint {
     this.options = options;
     this.prng = new Prng(options.seed);
     const { seed: _s, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, faults: _f, ...config } = options;
-    this.baseConfig = resolveConfig(config);
+    resolveConfig(config); // validates
+    this.baseOverrides = config;
     const self = this;
     this.host = {
       emit: (event) => this.events.push(event),
@@ -144,7 +147,7 @@ export class Endpoint {
   /** Accept incoming connections: on one TCP port, or on any when no port is given. */
   listen(opts: ListenOptions = {}): void {
     const { port, backlog, ...overrides } = opts;
-    const listener: Listener = { config: resolveConfig(this.baseConfig, overrides), backlog: backlog ?? DEFAULT_BACKLOG, halfOpen: new Set() };
+    const listener: Listener = { config: resolveConfig(this.baseOverrides, overrides), backlog: backlog ?? DEFAULT_BACKLOG, halfOpen: new Set() };
     if (port === undefined) this.anyListener = listener;
     else {
       checkPort(port);
@@ -164,7 +167,7 @@ export class Endpoint {
     const remotePort = port ?? remote.port;
     checkPort(remotePort);
     checkPort(remote.port);
-    const config = resolveConfig(this.baseConfig, overrides);
+    const config = resolveConfig(this.baseOverrides, overrides);
     const peer = this.peerFor(remote, true)!;
     const localPort = this.ephemeralPort(peer, remotePort);
     const conn = this.createConnection(nowMs, peer, localPort, remotePort, config, true);

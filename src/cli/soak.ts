@@ -1,0 +1,160 @@
+// `stevens soak`: many connections with randomized workloads over a simulated bad network, invariants checked
+// all the way; a sweep of seeds on every core. Exit status 0 when every invariant held, 1 when one failed, 2 for
+// bad options.
+
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import { PROFILES, ProfileError, loadProfileFile, type NetworkProfile } from '../sim/index.js';
+import { defaultWorkers, runSweep } from '../soak/sweep.js';
+import { formatDuration, parseDuration, parseSeed, parseSeedRange, parseShard, seedsOf } from '../soak/options.js';
+import { fmtMs, fmtRate, formatSummary, jsonReport, type SweepDescription } from '../soak/report.js';
+import type { SoakOptions } from '../soak/types.js';
+import { WORKLOADS, type WorkloadName } from '../soak/workload.js';
+import type { CliIo } from './io.js';
+
+/** With no options: every impairment at once, a few dozen connections, a handful of seeds over all cores. */
+export const SOAK_DEFAULTS = {
+  profile: 'hell',
+  connections: 40,
+  durationMs: 3 * 60_000,
+  seeds: { from: 1, to: 6 },
+  workload: 'mixed' as WorkloadName,
+};
+
+const MAX_CONNECTIONS = 100_000;
+
+interface SoakCliOptions {
+  profile?: string;
+  profileFile?: string;
+  connections?: number;
+  duration?: number;
+  seed?: number;
+  seeds?: { from: number; to: number };
+  shard?: { index: number; count: number };
+  workload?: WorkloadName;
+  workers?: number;
+  json?: boolean;
+  faultCorruptRetransmission?: number;
+}
+
+/** Wraps a parser so its message becomes commander's one-line "argument ... is invalid" error. */
+function arg<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+function intIn(lo: number, hi: number, what: string): (v: string) => number {
+  return arg((v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < lo || n > hi) throw new Error(`expected ${what}: an integer in [${lo}, ${hi}], got '${v}'`);
+    return n;
+  });
+}
+
+function profileName(v: string): string {
+  if (!(v in PROFILES)) throw new InvalidArgumentError(`unknown profile '${v}' (known: ${Object.keys(PROFILES).join(', ')}; or use --profile-file)`);
+  return v;
+}
+
+/** Runs the soak as the options ask; returns the exit code. */
+export async function runSoakCommand(opts: SoakCliOptions, io: CliIo): Promise<number> {
+  let network: NetworkProfile;
+  let profile: string;
+  if (opts.profileFile !== undefined) {
+    try {
+      network = loadProfileFile(opts.profileFile);
+    } catch (e) {
+      io.err(`error: ${e instanceof ProfileError ? e.message : (e as Error).message}`);
+      return 2;
+    }
+    profile = network.name;
+  } else {
+    profile = opts.profile ?? SOAK_DEFAULTS.profile;
+    network = PROFILES[profile]!;
+  }
+  const range = opts.seed !== undefined ? { from: opts.seed, to: opts.seed } : (opts.seeds ?? SOAK_DEFAULTS.seeds);
+  const seeds = seedsOf(range, opts.shard);
+  if (seeds.length === 0) {
+    io.err(`error: shard ${opts.shard!.index}/${opts.shard!.count} has no seeds in ${range.from}..${range.to} (seed s belongs to shard s mod N)`);
+    return 2;
+  }
+  const base: Omit<SoakOptions, 'seed'> = {
+    profile,
+    network,
+    connections: opts.connections ?? SOAK_DEFAULTS.connections,
+    durationMs: opts.duration ?? SOAK_DEFAULTS.durationMs,
+    workload: opts.workload ?? SOAK_DEFAULTS.workload,
+  };
+  if (opts.profileFile !== undefined) base.profileFile = opts.profileFile;
+  if (opts.faultCorruptRetransmission !== undefined) base.faults = { corruptRetransmission: opts.faultCorruptRetransmission };
+  const workers = Math.min(opts.workers ?? defaultWorkers(), seeds.length);
+  const desc = { base, seeds, shard: opts.shard, workers, wallMs: 0 } satisfies SweepDescription;
+
+  const stream = opts.json ? undefined : io.progress;
+  let bar: SingleBar | undefined;
+  if (stream !== undefined) {
+    bar = new SingleBar(
+      {
+        stream,
+        format: 'soak [{bar}] {percentage}% | seeds {done}/{total_seeds} | simulated {sim} | goodput {goodput} | violations {violations}',
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        fps: 5,
+      },
+      Presets.shades_classic,
+    );
+    bar.start(seeds.length * base.durationMs, 0, { done: 0, total_seeds: seeds.length, sim: '0 s', goodput: '-', violations: 0 });
+  }
+  const t0 = performance.now();
+  const results = await runSweep({
+    base,
+    seeds,
+    workers,
+    onProgress: (p) => {
+      bar?.update(p.coveredMs, { done: p.seedsDone, total_seeds: p.seedsTotal, sim: fmtMs(p.simulatedMs), goodput: fmtRate(p.bytesRead, p.simulatedMs), violations: p.violations });
+    },
+  });
+  bar?.stop();
+  desc.wallMs = performance.now() - t0;
+  // The JSON names the network by its profile; the full parameters are not repeated per seed.
+  const { network: _n, ...printable } = base;
+  const printed = { ...desc, base: printable };
+  if (opts.json) io.out(JSON.stringify(jsonReport(results, printed)));
+  else for (const line of formatSummary(results, printed)) io.out(line);
+  return results.some((r) => r.violationCount > 0) ? 1 : 0;
+}
+
+export function registerSoak(program: Command, io: CliIo): void {
+  const d = SOAK_DEFAULTS;
+  program
+    .command('soak')
+    .description(
+      'many connections with randomized workloads (bulk, requests, chat and game traffic, slow readers, half-closes, aborts, ' +
+        'reconnects, datagrams) over a simulated network, checking every invariant as they run; exit status 1 when one fails',
+    )
+    .addOption(new Option('--profile <name>', `network profile (${Object.keys(PROFILES).join(', ')}; default ${d.profile})`).argParser(profileName).conflicts('profileFile'))
+    .addOption(new Option('--profile-file <file>', 'network profile from a JSON file (see README)'))
+    .option('--connections <n>', `concurrent client connections, each reconnecting as it finishes (default ${d.connections})`, intIn(1, MAX_CONNECTIONS, 'a number of connections'))
+    .option('--duration <time>', `simulated time in which connections start, e.g. 30s, 10m, 1h (default ${formatDuration(d.durationMs)}); then the run drains`, arg(parseDuration))
+    .addOption(new Option('--seed <s>', 'run one seed').argParser(arg(parseSeed)).conflicts('seeds'))
+    .addOption(new Option('--seeds <A..B>', `run every seed from A to B (default ${d.seeds.from}..${d.seeds.to})`).argParser(arg(parseSeedRange)))
+    .option('--shard <I/N>', 'run only the seeds s with s mod N == I (split a sweep across N machines)', arg(parseShard))
+    .addOption(new Option('--workload <name>', `workload mix (default ${d.workload})`).choices(WORKLOADS as string[]))
+    .option('--workers <n>', 'worker threads (default: one per core)', intIn(1, 1024, 'a number of workers'))
+    .option('--json', 'print one JSON object instead of the summary')
+    .addOption(new Option('--fault-corrupt-retransmission <n>', "test only: plant a bug that corrupts each endpoint's Nth retransmission").argParser(intIn(1, 1e9, 'a retransmission number')).hideHelp())
+    .exitOverride((err) => {
+      // Bad options exit with status 2 (help and --version keep theirs).
+      if (err.exitCode !== 0) throw new CommanderError(2, err.code, err.message);
+      throw err;
+    })
+    .action(async (opts: SoakCliOptions) => {
+      io.setExitCode(await runSoakCommand(opts, io));
+    });
+}

@@ -1,0 +1,938 @@
+// One soak run, named by its seed: a server host with a listening Endpoint, client hosts opening many
+// connections to it over a simulated network profile, randomized workloads on them, and the invariants checked
+// as the run goes and at its end. Everything is a function of the options: the same seed gives the same run.
+//
+// Invariants (a violation fails the run; expected failures are counted, not violations):
+// - corrupt-stream: every byte read is the byte written at that stream offset (checked as it is read), so data
+//   arrives exactly once and in order; corrupt-datagram: a delivered datagram is one that was sent, intact.
+// - incomplete-stream: a peer's FIN ('end') comes only after every byte written before its shutdown was read.
+// - after-close: nothing is delivered to an application after it closed or aborted the connection.
+// - event-order: one 'end' and one 'closed' per connection, no data after 'end', no error after an abort, no
+//   clean 'closed' before the peer's FIN.
+// - unexpected-error: a reset (ECONNRESET, ECONNREFUSED) on a connection nobody aborted, whose peer did not
+//   time out, and whose port pair was not still held by an older connection at the server. Timeouts
+//   (ETIMEDOUT) are network failures: counted, not violations.
+// - stall: a connection with unsent or unacknowledged data (or an unacknowledged SYN or FIN) and no timer armed;
+//   timer-lost: a connection's deadline the endpoint's pollTimeoutMs() does not cover.
+// - buffer-bound: send and receive buffers within their configured sizes.
+// - unfinished: a connection with no application-visible event for progressBoundMs, or still open when the
+//   run's drain bound ends.
+// - unknown-connection: an accepted connection no client opened (or one opened twice).
+// - config: a connection's configuration is its profile's defaults with exactly the overrides it was given.
+// - livelock: a connection whose timer stays due however often it fires (the run would spin at one instant);
+//   the harness aborts that connection and goes on.
+// - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
+import { createHash, type Hash } from 'node:crypto';
+import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type Remote } from '../core/index.js';
+import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent, type SansIoNode, type SimHost } from '../sim/index.js';
+import { newHistogram, record, type Histogram } from './histogram.js';
+import { checkDatagram, encodeDatagram, HEADER_BYTES, StreamChecker, StreamLedger, type DatagramLedger } from './stream.js';
+import type { SoakOptions, SoakProgress, SoakResult, Violation, ViolationKind } from './types.js';
+import { CONFIG_VARIANTS, deriveSeed, drawPartitions, SlotPlanner, type LifetimePlan, type SidePlan } from './workload.js';
+
+/** The server listens on one TCP port per (configuration variant, connection profile). */
+function tcpPort(variant: number, profile: 'tcp' | 'game'): number {
+  return 7000 + 2 * variant + (profile === 'game' ? 1 : 0);
+}
+const SERVER_UDP_PORT = 443;
+const CLIENT_UDP_PORT = 40000;
+const SERVER_IPV4 = '10.0.0.1';
+const SERVER_IPV6 = 'fd00::1';
+/** Messages up to this payload size count towards the latency figures. */
+const SMALL_MESSAGE_BYTES = 16 * 1024;
+const TICK_MS = 1000;
+const SLOW_READ_TICK_MS = 100;
+const MAX_VIOLATIONS_KEPT = 50;
+const DEFAULT_PROGRESS_BOUND_MS = 15 * 60_000;
+const DEFAULT_DRAIN_BOUND_MS = 30 * 60_000;
+const DEFAULT_PEER_GONE_MS = 2 * 60_000;
+/** Largest datagram the workload draws (the connection's own maximum caps it further). */
+const MAX_DATAGRAM_DRAW = 1200;
+
+/** The network a soak's options name. Throws when the name is unknown. */
+export function networkFor(opts: Pick<SoakOptions, 'profile' | 'network' | 'profileFile'>): NetworkProfile {
+  if (opts.network !== undefined) return opts.network;
+  if (opts.profileFile !== undefined) return loadProfileFile(opts.profileFile);
+  const p = PROFILES[opts.profile];
+  if (p === undefined) throw new Error(`unknown network profile '${opts.profile}' (known: ${Object.keys(PROFILES).join(', ')})`);
+  return p;
+}
+
+/** Runs one seed to its end. Never throws for what the core does: failures are in the result. */
+export function runSoak(opts: SoakOptions, onProgress?: (p: SoakProgress) => void): SoakResult {
+  return new Soak(opts).run(onProgress);
+}
+
+interface HostCtx {
+  name: string;
+  ep: Endpoint;
+  host: SimHost;
+  /** The UDP address clients use for the server, or this client's own. */
+  address: Remote;
+  sides: Map<Connection, Side>;
+  /** App actions decided while handling events, run once the event queue is empty. */
+  deferred: Array<() => void>;
+  serverRemote?: Remote;
+}
+
+/** handleTimeout calls at one instant after which a timer is taken to be spinning (due, never passing). */
+const LIVELOCK_CALLS = 1000;
+
+/**
+ * Catches what the core throws so it is reported, not a crash; and notices a deadline that stays due however
+ * often it fires (the run would spin at one instant forever).
+ */
+class GuardedNode implements SansIoNode {
+  private lastTimeoutMs = NaN;
+  private timeoutsAtInstant = 0;
+  ctx!: HostCtx;
+
+  constructor(
+    private readonly ep: Endpoint,
+    private readonly soak: Soak,
+    private readonly name: string,
+  ) {}
+  handleDatagram(nowMs: number, remote: Remote, bytes: Uint8Array): void {
+    try {
+      this.ep.handleDatagram(nowMs, remote, bytes);
+    } catch (e) {
+      this.soak.exception(e, `${this.name}: Endpoint.handleDatagram`);
+    }
+  }
+  pollTransmit(nowMs: number) {
+    try {
+      return this.ep.pollTransmit(nowMs);
+    } catch (e) {
+      this.soak.exception(e, `${this.name}: Endpoint.pollTransmit`);
+      return undefined;
+    }
+  }
+  pollTimeoutMs(): number | undefined {
+    try {
+      return this.ep.pollTimeoutMs();
+    } catch (e) {
+      this.soak.exception(e, `${this.name}: Endpoint.pollTimeoutMs`);
+      return undefined;
+    }
+  }
+  handleTimeout(nowMs: number): void {
+    if (nowMs === this.lastTimeoutMs) {
+      if (++this.timeoutsAtInstant >= LIVELOCK_CALLS) {
+        this.timeoutsAtInstant = 0;
+        this.soak.livelock(this.ctx, nowMs, LIVELOCK_CALLS);
+        return;
+      }
+    } else {
+      this.lastTimeoutMs = nowMs;
+      this.timeoutsAtInstant = 0;
+    }
+    try {
+      this.ep.handleTimeout(nowMs);
+    } catch (e) {
+      this.soak.exception(e, `${this.name}: Endpoint.handleTimeout`);
+    }
+  }
+}
+
+class Soak {
+  readonly sim: Simulator;
+  readonly seed: number;
+  readonly scratch = new Uint8Array(64 * 1024);
+  readonly result: SoakResult;
+  private readonly digest: Hash | undefined;
+  private readonly server: HostCtx;
+  private readonly clients: HostCtx[] = [];
+  private readonly planners: SlotPlanner[] = [];
+  private readonly registry = new Map<string, Lifetime>();
+  readonly open = new Set<Lifetime>();
+  readonly all: Lifetime[] = [];
+  private readonly seenViolations = new Set<string>();
+  fatal = false;
+  readonly progressBoundMs: number;
+  readonly drainBoundMs: number;
+  readonly peerGoneMs: number;
+  bytesRead = 0;
+
+  constructor(readonly opts: SoakOptions) {
+    const network = networkFor(opts);
+    this.seed = opts.seed;
+    this.progressBoundMs = opts.progressBoundMs ?? DEFAULT_PROGRESS_BOUND_MS;
+    this.drainBoundMs = opts.drainBoundMs ?? DEFAULT_DRAIN_BOUND_MS;
+    this.peerGoneMs = opts.peerGoneMs ?? DEFAULT_PEER_GONE_MS;
+    const workload = opts.workload ?? 'mixed';
+    this.result = emptyResult(opts, workload);
+    this.sim = new Simulator({ seed: opts.seed });
+    if (opts.digest) {
+      const h = createHash('sha256');
+      this.digest = h;
+      this.sim.onPacket = (pe: PacketEvent) => {
+        h.update(`${pe.kind}|${pe.atMs}|${pe.link.name}|${pe.reason ?? ''}|${pe.duplicate ? 'd' : ''}${pe.corrupted ? 'c' : ''}${pe.truncated ? 't' : ''}|`);
+        h.update(pe.bytes);
+      };
+    }
+    const faults = opts.faults;
+    const trace = opts.trace;
+    const serverEp = new Endpoint({ seed: deriveSeed(opts.seed, 0x5e7e), faults, trace: trace && ((e) => trace('server', e)) });
+    CONFIG_VARIANTS.forEach((v, i) => {
+      for (const profile of ['tcp', 'game'] as const) serverEp.listen({ ...v.config, port: tcpPort(i, profile), profile, backlog: 4096 });
+    });
+    this.server = this.addHost('server', serverEp, { name: 'server', ipv4: SERVER_IPV4, ipv6: SERVER_IPV6, port: SERVER_UDP_PORT });
+    const nClients = opts.clientHosts ?? Math.min(8, Math.max(1, Math.ceil(opts.connections / 16)));
+    for (let k = 0; k < nClients; k++) {
+      // Odd client hosts speak IPv6, even ones IPv4.
+      const v6 = k % 2 === 1;
+      const address = v6 ? `fd00::${(k + 2).toString(16)}` : `10.0.${(k + 2) >> 8}.${(k + 2) & 0xff}`;
+      const ep = new Endpoint({ seed: deriveSeed(opts.seed, 0xc1, k), faults, trace: trace && ((e) => trace(`client${k}`, e)) });
+      const ctx = this.addHost(`client${k}`, ep, { name: `client${k}`, ...(v6 ? { ipv6: address } : { ipv4: address }), port: CLIENT_UDP_PORT });
+      ctx.serverRemote = { address: v6 ? SERVER_IPV6 : SERVER_IPV4, port: SERVER_UDP_PORT };
+      this.sim.connectProfile(ctx.host, this.server.host, network);
+      for (const p of drawPartitions(opts.seed, k, opts.durationMs)) this.sim.partition(ctx.host, this.server.host, p.fromMs, p.toMs);
+      this.clients.push(ctx);
+    }
+    const params = { workload, durationMs: opts.durationMs, maxDatagramBytes: MAX_DATAGRAM_DRAW };
+    for (let slot = 0; slot < opts.connections; slot++) this.planners.push(new SlotPlanner(opts.seed, slot, params));
+  }
+
+  private addHost(name: string, ep: Endpoint, hostOpts: { name: string; ipv4?: string; ipv6?: string; port: number }): HostCtx {
+    const sides = new Map<Connection, Side>();
+    const deferred: Array<() => void> = [];
+    let self: HostCtx | undefined;
+    const node = new GuardedNode(ep, this, name);
+    const host = this.sim.addHost(hostOpts, node, (_h, nowMs) => this.activity(self!, nowMs));
+    self = { name, ep, host, address: host.addresses[0]!, sides, deferred };
+    node.ctx = self;
+    return self;
+  }
+
+  run(onProgress?: (p: SoakProgress) => void): SoakResult {
+    const t0 = performance.now();
+    const sim = this.sim;
+    try {
+      for (const planner of this.planners) {
+        const client = this.clients[planner.slot % this.clients.length]!;
+        sim.at(planner.firstStartMs(), (now) => this.startLifetime(planner, client, now), client.host);
+      }
+      sim.at(TICK_MS, (now) => this.tick(now));
+      const endMs = this.opts.durationMs + this.drainBoundMs;
+      const stop = () => this.fatal || (sim.nowMs >= this.opts.durationMs && this.open.size === 0);
+      const slice = Math.max(1000, Math.min(10_000, this.opts.durationMs / 20));
+      for (let t = 0; !stop() && t < endMs; ) {
+        t = Math.min(t + slice, endMs);
+        sim.run(t, stop);
+        onProgress?.({ seed: this.seed, simulatedMs: sim.nowMs, durationMs: this.opts.durationMs, bytesRead: this.bytesRead });
+      }
+      if (!this.fatal) {
+        this.checkConnections(sim.nowMs);
+        for (const lt of this.open) {
+          this.violation('unfinished', sim.nowMs, lt, `still open ${fmtMs(this.drainBoundMs)} after the workload ended: ${lt.describeState()}`);
+        }
+      }
+    } catch (e) {
+      // The simulator or the harness itself threw (the core's own exceptions are caught at the node).
+      this.exception(e, 'simulation');
+    }
+    this.finish(performance.now() - t0);
+    return this.result;
+  }
+
+  // ------------------------------------------------------------------ lifetimes
+
+  private startLifetime(planner: SlotPlanner, client: HostCtx, now: number): void {
+    if (this.fatal) return;
+    const plan = planner.next();
+    const lt = new Lifetime(this, plan, client, this.server, now);
+    this.all.push(lt);
+    this.open.add(lt);
+    this.result.lifetimes.started++;
+    const config = CONFIG_VARIANTS[plan.clientVariant]!.config;
+    const port = tcpPort(plan.serverVariant, plan.profile);
+    const conn = this.coreCall(lt, () => client.ep.connect(now, client.serverRemote!, { ...config, port, profile: plan.profile, noDelay: plan.client.noDelay }));
+    if (conn === undefined) return;
+    lt.key = tupleKey(client.address, conn.localPort, conn.remotePort, conn.iss);
+    // Is the port pair still held at the server by an older connection?
+    for (const old of this.server.ep.connections()) {
+      if (old.remote.address === client.address.address && old.remote.port === client.address.port && old.remotePort === conn.localPort && old.localPort === conn.remotePort) {
+        this.result.lifetimes.portReuse++;
+        if (old.state !== 'TIME-WAIT') lt.disturbed = true;
+      }
+    }
+    this.registry.set(lt.key, lt);
+    client.sides.set(conn, lt.client);
+    this.checkConfig(lt, 'client', conn, { ...config, noDelay: plan.client.noDelay }, now);
+    lt.client.start(conn, now);
+  }
+
+  /** The client side of a lifetime is done: the slot reconnects after its idle time, while the workload lasts. */
+  clientDone(lt: Lifetime, now: number): void {
+    const at = now + lt.plan.nextDelayMs;
+    if (at >= this.opts.durationMs || this.fatal) return;
+    const planner = this.planners[lt.plan.slot]!;
+    this.sim.at(at, (t) => this.startLifetime(planner, lt.clientHost, t), lt.clientHost.host);
+  }
+
+  lifetimeMaybeDone(lt: Lifetime): void {
+    if (lt.client.finished && (lt.server.conn === undefined || lt.server.finished)) this.open.delete(lt);
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** After every input to a host: hand its events to the applications, then run what they decided. */
+  activity(ctx: HostCtx, now: number): void {
+    for (;;) {
+      for (let ev = ctx.ep.pollEvent(); ev !== undefined; ev = ctx.ep.pollEvent()) this.dispatch(ctx, ev, now);
+      if (ctx.deferred.length === 0) return;
+      const actions = ctx.deferred.splice(0);
+      for (const a of actions) a();
+    }
+  }
+
+  private dispatch(ctx: HostCtx, ev: EndpointEvent, now: number): void {
+    if (this.digest !== undefined) {
+      this.digest.update(`${now}|${ctx.name}|${ev.type}|${ev.connection.id}|${ev.type === 'closed' ? (ev.error?.code ?? '') : ''}|${ev.type === 'datagram' ? ev.bytes.length : ''}\n`);
+    }
+    if (ev.type === 'accepted' && ctx === this.server) {
+      this.accept(ev.connection, now);
+      return;
+    }
+    const side = ctx.sides.get(ev.connection);
+    if (side === undefined) {
+      this.violation('unknown-connection', now, undefined, `${ctx.name}: '${ev.type}' event for connection ${ev.connection.id} (${ev.connection.state}) the application never had`);
+      return;
+    }
+    side.onEvent(ev, now);
+  }
+
+  private accept(conn: Connection, now: number): void {
+    const key = tupleKey(conn.remote, conn.remotePort, conn.localPort, conn.irs);
+    const lt = this.registry.get(key);
+    if (lt === undefined || lt.server.conn !== undefined) {
+      this.violation('unknown-connection', now, lt, `server accepted a connection from ${conn.remote.address} port ${conn.remotePort} ${lt === undefined ? 'that no client opened' : 'a second time'}`);
+      this.coreCall(lt, () => conn.abort());
+      return;
+    }
+    this.registry.delete(key);
+    this.server.sides.set(conn, lt.server);
+    this.checkConfig(lt, 'server', conn, CONFIG_VARIANTS[lt.plan.serverVariant]!.config, now);
+    if (!this.open.has(lt)) this.open.add(lt);
+    lt.server.start(conn, now);
+    if (lt.client.failedOrAborted) lt.server.peerGone(now);
+  }
+
+  // ------------------------------------------------------------------ continuous checks
+
+  /** A connection's configuration is its profile's defaults with exactly the overrides it was given. */
+  private checkConfig(lt: Lifetime, role: string, conn: Connection, overrides: Partial<ConnectionConfig>, now: number): void {
+    const expected: ConnectionConfig = { ...CONNECTION_PROFILES[lt.plan.profile], ...overrides, profile: lt.plan.profile };
+    const wrong: string[] = [];
+    for (const [k, v] of Object.entries(expected) as Array<[keyof ConnectionConfig, unknown]>) {
+      if (conn.config[k] !== v) wrong.push(`${k} ${String(conn.config[k])} (expected ${String(v)})`);
+    }
+    if (wrong.length > 0) {
+      const shown = wrong.slice(0, 6).join(', ') + (wrong.length > 6 ? `, and ${wrong.length - 6} more` : '');
+      this.violation('config', now, lt, `${role}: a ${lt.plan.profile}-profile connection runs with ${shown}`);
+    }
+  }
+
+  private tick(now: number): void {
+    if (this.fatal) return;
+    this.checkConnections(now);
+    for (const lt of this.open) {
+      if (now - lt.lastEventMs >= this.progressBoundMs) {
+        this.violation('unfinished', now, lt, `no progress for ${fmtMs(now - lt.lastEventMs)}: ${lt.describeState()}`);
+        lt.lastEventMs = now;
+        lt.client.giveUpSoon(now);
+        lt.server.giveUpSoon(now);
+      }
+    }
+    this.sim.at(now + TICK_MS, (t) => this.tick(t));
+  }
+
+  /** Stalls, lost timers and buffer bounds, for every connection of every endpoint. */
+  checkConnections(now: number): void {
+    for (const ctx of [this.server, ...this.clients]) {
+      let earliest = Infinity;
+      for (const c of ctx.ep.connections()) {
+        const st = c.state;
+        if (st === 'CLOSED') continue;
+        const deadline = c.nextDeadlineMs();
+        if (deadline < earliest) earliest = deadline;
+        if (st === 'TIME-WAIT') continue;
+        const s = c.stats();
+        const lt = ctx.sides.get(c)?.lifetime;
+        const who = `${ctx.name} connection ${c.id} (${st})`;
+        if (s.sendBufferedBytes > c.config.sendBufferBytes) {
+          this.violation('buffer-bound', now, lt, `${who}: ${s.sendBufferedBytes} bytes in a ${c.config.sendBufferBytes}-byte send buffer`);
+        }
+        if (s.receiveBufferedBytes + s.outOfOrderBytes > c.config.receiveBufferBytes) {
+          this.violation('buffer-bound', now, lt, `${who}: ${s.receiveBufferedBytes} + ${s.outOfOrderBytes} out-of-order bytes in a ${c.config.receiveBufferBytes}-byte receive buffer`);
+        }
+        const handshake = st === 'SYN-SENT' || st === 'SYN-RECEIVED';
+        const finUnacked = st === 'FIN-WAIT-1' || st === 'CLOSING' || st === 'LAST-ACK';
+        if ((s.sendBufferedBytes > 0 || s.outstandingBytes > 0 || handshake || finUnacked) && deadline === Infinity) {
+          const what = handshake ? 'its SYN unanswered' : s.sendBufferedBytes > 0 ? `${s.sendBufferedBytes} bytes unsent or unacknowledged (window ${s.sendWindowBytes}, cwnd ${s.cwndBytes})` : 'its FIN unacknowledged';
+          this.violation('stall', now, lt, `${who} has ${what} and no timer armed`);
+        }
+      }
+      const polled = ctx.ep.pollTimeoutMs();
+      if (earliest !== Infinity && (polled === undefined || polled > earliest)) {
+        this.violation('timer-lost', now, undefined, `${ctx.name}: a connection's deadline is ${earliest} ms but pollTimeoutMs() says ${polled}`);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  violation(kind: ViolationKind, atMs: number, lt: Lifetime | undefined, message: string, stack?: string): void {
+    // One per connection and kind; a configuration mismatch once per distinct mismatch.
+    const key = kind === 'config' ? `${kind}|${message}` : `${kind}|${lt?.plan.id ?? message}`;
+    if (this.seenViolations.has(key)) return;
+    this.seenViolations.add(key);
+    const r = this.result;
+    r.violationCount++;
+    r.violationsByKind[kind] = (r.violationsByKind[kind] ?? 0) + 1;
+    if (r.violations.length < MAX_VIOLATIONS_KEPT) {
+      const v: Violation = { kind, atMs: Math.round(atMs * 1000) / 1000, message };
+      if (lt !== undefined) v.connection = lt.describe();
+      if (stack !== undefined) v.stack = stack;
+      r.violations.push(v);
+    }
+  }
+
+  /** A host's timers stayed due through `calls` expiries at one instant: report each such connection, give up on it. */
+  livelock(ctx: HostCtx, now: number, calls: number): void {
+    for (const c of [...ctx.ep.connections()]) {
+      const deadline = c.nextDeadlineMs();
+      if (deadline > now) continue;
+      const side = ctx.sides.get(c);
+      const timers = Object.entries(c.stats().timers)
+        .filter(([, at]) => at !== undefined && at <= now)
+        .map(([name, at]) => `${name} at ${at} ms`)
+        .join(', ');
+      this.violation('livelock', now, side?.lifetime, `${ctx.name} connection ${c.id} (${c.state}, ${c.config.profile} profile): its timer stays due (${timers || `deadline ${deadline} ms`}) after ${calls} expiries at ${now} ms; the connection is aborted to go on`);
+      if (side !== undefined) side.giveUp(now);
+      else this.coreCall(undefined, () => c.abort());
+    }
+  }
+
+  exception(e: unknown, where: string, lt?: Lifetime): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.violation('exception', this.sim.nowMs, lt, `${where} threw ${err.name}: ${err.message}`, err.stack);
+    this.fatal = true;
+  }
+
+  /** Calls into the core on behalf of an application; an exception becomes a violation and undefined. */
+  coreCall<T>(lt: Lifetime | undefined, fn: () => T, where = 'application call'): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      this.exception(e, where, lt);
+      return undefined;
+    }
+  }
+
+  recordLatency(profile: 'tcp' | 'game', payloadBytes: number, ms: number): void {
+    if (payloadBytes <= SMALL_MESSAGE_BYTES) record(this.result.latency[profile], ms);
+  }
+
+  private finish(wallMs: number): void {
+    const r = this.result;
+    const now = this.sim.nowMs;
+    r.simulatedMs = now;
+    r.wallMs = Math.round(wallMs);
+    r.events = this.sim.eventsProcessed;
+    for (const lt of this.all) lt.account(r);
+    for (const l of this.sim.links) {
+      r.links.sent += l.stats.sent;
+      r.links.delivered += l.stats.delivered;
+      r.links.duplicated += l.stats.duplicated;
+      r.links.corrupted += l.stats.corrupted;
+    }
+    r.links.dropped = this.sim.dropsByReason();
+    if (this.digest !== undefined) r.digest = this.digest.digest('hex');
+  }
+}
+
+// ==================================================================== a connection's lifetime and its two sides
+
+class Lifetime {
+  key = '';
+  /** Something outside the plan of a clean exchange happened: an abort, a timeout, a port pair still in use. */
+  disturbed = false;
+  abortExecuted = false;
+  lastEventMs: number;
+  readonly client: Side;
+  readonly server: Side;
+
+  constructor(
+    readonly soak: Soak,
+    readonly plan: LifetimePlan,
+    readonly clientHost: HostCtx,
+    serverHost: HostCtx,
+    readonly startMs: number,
+  ) {
+    this.lastEventMs = startMs;
+    this.client = new Side(this, 'client', plan.client, clientHost, deriveSeed(soak.seed, plan.id, 1));
+    this.server = new Side(this, 'server', plan.server, serverHost, deriveSeed(soak.seed, plan.id, 2));
+    this.client.peer = this.server;
+    this.server.peer = this.client;
+    this.client.connectCheckers();
+    this.server.connectCheckers();
+  }
+
+  describe(): string {
+    const p = this.plan;
+    const cv = CONFIG_VARIANTS[p.clientVariant]!.name;
+    const sv = CONFIG_VARIANTS[p.serverVariant]!.name;
+    const variant = cv === sv ? (cv === 'default' ? '' : `, ${cv}`) : `, client ${cv}/server ${sv}`;
+    return `#${p.id} (${p.kind}, ${p.profile} profile${variant}, started at ${fmtMs(this.startMs)})`;
+  }
+
+  describeState(): string {
+    return `client ${this.client.describeState()}; server ${this.server.describeState()}`;
+  }
+
+  account(r: SoakResult): void {
+    const up = r.bytes.up;
+    const down = r.bytes.down;
+    up.written += this.client.out.writtenBytes;
+    up.read += this.server.checker.readBytes;
+    down.written += this.server.out.writtenBytes;
+    down.read += this.client.checker.readBytes;
+    for (const s of [this.client, this.server]) {
+      r.messages.sent += s.out.lengths.length;
+      r.messages.delivered += s.checker.messagesRead;
+      r.datagrams.sent += s.dgram.sizes.length;
+      r.datagrams.refused += s.dgramRefused;
+      r.datagrams.delivered += s.dgramDelivered;
+      s.takeStats();
+      r.segments.sent += s.stats.sent;
+      r.segments.retransmitted += s.stats.retransmitted;
+      r.segments.timeouts += s.stats.timeouts;
+      r.segments.zeroWindowProbes += s.stats.zeroWindowProbes;
+      if (s.error !== undefined) r.lifetimes.errors[s.error] = (r.lifetimes.errors[s.error] ?? 0) + 1;
+    }
+    const L = r.lifetimes;
+    if (!(this.client.finished && (this.server.conn === undefined || this.server.finished))) L.unfinished++;
+    else if (this.abortExecuted) L.aborted++;
+    else if (this.client.clean && this.server.clean) L.clean++;
+    else L.failed++;
+  }
+}
+
+class Side {
+  peer!: Side;
+  conn: Connection | undefined;
+  startMs = 0;
+  readonly out: StreamLedger;
+  checker!: StreamChecker;
+  readonly dgram: DatagramLedger = { sizes: [], sentAtMs: [] };
+  dgramRefused = 0;
+  dgramDelivered = 0;
+  /** Messages whose time has come; the next to begin; the one being written. */
+  private due = 0;
+  private begun = 0;
+  private cur: { index: number; total: number; off: number } | undefined;
+  private shutdownCalled = false;
+  private closeCalled = false;
+  /** The application aborted (as planned, or giving up on a dead peer): it is done with the connection. */
+  appDone = false;
+  gotEnd = false;
+  closedEvent = false;
+  error: string | undefined;
+  finished = false;
+  clean = false;
+  private pauseDepth = 0;
+  private slowBytesPerTick: number | undefined;
+  private completeChecked = false;
+  readonly stats = { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 };
+  private statsTaken = false;
+
+  constructor(
+    readonly lifetime: Lifetime,
+    readonly role: 'client' | 'server',
+    readonly plan: SidePlan,
+    readonly ctx: HostCtx,
+    readonly key: number,
+  ) {
+    this.out = new StreamLedger(key);
+  }
+
+  connectCheckers(): void {
+    const lt = this.lifetime;
+    const name = this.role === 'client' ? 'server->client stream' : 'client->server stream';
+    this.checker = new StreamChecker(this.peer.out, name, (_i, total, sentAtMs) => {
+      lt.soak.recordLatency(lt.plan.profile, total - HEADER_BYTES, lt.soak.sim.nowMs - sentAtMs);
+    });
+  }
+
+  private get soak(): Soak {
+    return this.lifetime.soak;
+  }
+
+  get failedOrAborted(): boolean {
+    return this.appDone || this.error !== undefined;
+  }
+
+  describeState(): string {
+    if (this.conn === undefined) return 'never started';
+    const parts: string[] = [this.conn.state];
+    if (this.finished) parts.push('finished');
+    if (this.appDone) parts.push('aborted by the application');
+    if (this.shutdownCalled) parts.push('shut down');
+    if (this.closeCalled) parts.push('closed');
+    if (this.gotEnd) parts.push("got the peer's FIN");
+    parts.push(`wrote ${this.out.writtenBytes} of ${this.out.plannedBytes}`, `read ${this.checker.readBytes}`);
+    return parts.join(', ');
+  }
+
+  // ---------------------------------------------------------------- the script
+
+  start(conn: Connection, now: number): void {
+    this.conn = conn;
+    this.startMs = now;
+    this.lifetime.lastEventMs = now;
+    const p = this.plan;
+    if (this.role === 'server' && p.noDelay !== conn.config.noDelay) this.call(() => conn.setNoDelay(p.noDelay));
+    this.scheduleMessage(0);
+    this.scheduleDatagram(0);
+    for (const pause of p.readPauses) this.at(pause.atMs, (t) => this.pauseStart(pause.forMs, pause.bytesPerTick, t));
+    if (p.abortAtMs !== undefined) this.at(p.abortAtMs, (t) => this.plannedAbort(t));
+    // Nothing to send at all: half-close at once.
+    if (p.messages.length === 0) this.soak.sim.at(now, () => this.pump(now), this.ctx.host);
+  }
+
+  /** A scripted action at `offsetMs` after this side started; queued events are handled first. */
+  private at(offsetMs: number, fn: (now: number) => void): void {
+    this.soak.sim.at(
+      this.startMs + offsetMs,
+      (now) => {
+        this.soak.activity(this.ctx, now);
+        if (this.appDone || this.soak.fatal) return;
+        fn(now);
+      },
+      this.ctx.host,
+    );
+  }
+
+  private scheduleMessage(i: number): void {
+    const m = this.plan.messages[i];
+    if (m === undefined) return;
+    this.at(m.atMs, (now) => {
+      this.due = i + 1;
+      // Messages due at the same time go together.
+      let j = i + 1;
+      while (j < this.plan.messages.length && this.plan.messages[j]!.atMs === m.atMs) j++;
+      this.due = j;
+      this.pump(now);
+      this.scheduleMessage(j);
+    });
+  }
+
+  private scheduleDatagram(i: number): void {
+    const d = this.plan.datagrams[i];
+    if (d === undefined) return;
+    this.at(d.atMs, (now) => {
+      this.sendDatagram(d.bytes, now);
+      this.scheduleDatagram(i + 1);
+    });
+  }
+
+  /** Write what is due, as far as the send buffer takes it; half-close (or close) after the last message. */
+  pump(now: number): void {
+    const c = this.conn!;
+    if (this.appDone || this.closedEvent || this.shutdownCalled || this.closeCalled || c.isClosed()) return;
+    const scratch = this.soak.scratch;
+    for (;;) {
+      if (this.cur === undefined) {
+        if (this.begun >= this.due) break;
+        const total = HEADER_BYTES + this.plan.messages[this.begun]!.bytes;
+        this.cur = { index: this.out.begin(total, now), total, off: 0 };
+        this.begun++;
+      }
+      const cur = this.cur;
+      const want = Math.min(this.plan.writeChunk, cur.total - cur.off, scratch.length);
+      const chunk = scratch.subarray(0, want);
+      this.out.fillMessage(cur.index, cur.off, chunk);
+      const n = this.call(() => c.write(chunk));
+      if (n === undefined) return;
+      if (n > 0) {
+        this.out.writtenHash.update(chunk.subarray(0, n));
+        this.out.writtenBytes += n;
+        cur.off += n;
+      }
+      if (cur.off === cur.total) this.cur = undefined;
+      if (n < want) return; // 'writable' follows
+    }
+    if (this.begun === this.plan.messages.length && this.cur === undefined) this.finishWriting();
+  }
+
+  private finishWriting(): void {
+    const c = this.conn!;
+    this.out.finAtBytes = this.out.writtenBytes;
+    if (this.plan.finish === 'close' && this.gotEnd && this.pauseDepth === 0 && c.readableBytes === 0) {
+      this.closeCalled = true;
+      this.call(() => c.close());
+    } else {
+      this.shutdownCalled = true;
+      this.call(() => c.shutdown());
+    }
+  }
+
+  private sendDatagram(bytes: number, now: number): void {
+    const c = this.conn!;
+    if (this.closedEvent || this.closeCalled || c.isClosed()) return;
+    const size = Math.min(bytes, c.maxDatagramPayloadBytes);
+    const index = this.dgram.sizes.length;
+    const d = encodeDatagram(this.key, this.lifetime.plan.id, index, now, size);
+    const ok = this.call(() => c.sendDatagram(d));
+    if (ok) {
+      this.dgram.sizes.push(size);
+      this.dgram.sentAtMs.push(now);
+    } else {
+      this.dgramRefused++;
+    }
+  }
+
+  private pauseStart(forMs: number, bytesPerTick: number | undefined, now: number): void {
+    if (this.finished) return;
+    this.pauseDepth++;
+    if (bytesPerTick !== undefined) this.slowBytesPerTick = bytesPerTick;
+    const until = now + forMs;
+    if (this.slowBytesPerTick !== undefined) this.slowTick(until, now);
+    this.soak.sim.at(until, (t) => {
+      this.soak.activity(this.ctx, t);
+      if (this.appDone || this.finished) return;
+      this.pauseDepth--;
+      if (this.pauseDepth === 0) {
+        this.slowBytesPerTick = undefined;
+        this.afterRead(t);
+      }
+    }, this.ctx.host);
+  }
+
+  private slowTick(until: number, now: number): void {
+    const next = now + SLOW_READ_TICK_MS;
+    if (next >= until) return;
+    this.soak.sim.at(next, (t) => {
+      this.soak.activity(this.ctx, t);
+      if (this.appDone || this.finished || this.pauseDepth === 0 || this.slowBytesPerTick === undefined) return;
+      this.readSome(this.slowBytesPerTick, t);
+      this.slowTick(until, t);
+    }, this.ctx.host);
+  }
+
+  private plannedAbort(now: number): void {
+    if (this.finished || this.closedEvent || this.conn === undefined) return;
+    this.lifetime.abortExecuted = true;
+    this.lifetime.disturbed = true;
+    this.abort(now);
+  }
+
+  /** The peer failed or aborted: wait a while for this side to notice on its own, then give up on it. */
+  peerGone(now: number): void {
+    if (this.conn === undefined || this.finished) return;
+    this.soak.sim.at(now + this.soak.peerGoneMs, (t) => {
+      this.soak.activity(this.ctx, t);
+      if (!this.finished) this.giveUp(t);
+    }, this.ctx.host);
+  }
+
+  /** Give up from outside this host's callbacks: as an input to the host, so its output and events are handled. */
+  giveUpSoon(now: number): void {
+    if (this.conn === undefined || this.finished) return;
+    this.soak.sim.at(now, (t) => {
+      this.soak.activity(this.ctx, t);
+      this.giveUp(t);
+    }, this.ctx.host);
+  }
+
+  giveUp(now: number): void {
+    if (this.conn === undefined || this.finished) return;
+    this.lifetime.disturbed = true;
+    this.abort(now);
+  }
+
+  private abort(now: number): void {
+    this.appDone = true;
+    this.lifetime.lastEventMs = now;
+    this.call(() => this.conn!.abort());
+    this.takeStats();
+    this.markFinished(now);
+    this.peer.peerGone(now);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  onEvent(ev: EndpointEvent, now: number): void {
+    const lt = this.lifetime;
+    lt.lastEventMs = now;
+    const soak = this.soak;
+    if (this.appDone || this.closeCalled) {
+      // After close() or abort() the only event left is one 'closed' (without an error after an abort).
+      const allowed = ev.type === 'closed' && !this.closedEvent && !(this.appDone && ev.error !== undefined);
+      if (!allowed) {
+        const what = ev.type === 'datagram' ? `a ${ev.bytes.length}-byte datagram` : `'${ev.type}'${ev.type === 'closed' && ev.error ? ` (${ev.error.code})` : ''}`;
+        soak.violation('after-close', now, lt, `${this.role}: ${what} delivered after the application ${this.appDone ? 'aborted' : 'closed'} the connection (${this.conn!.state})`);
+        return;
+      }
+    }
+    switch (ev.type) {
+      case 'connected':
+        this.deferPump(now);
+        break;
+      case 'writable':
+        this.deferPump(now);
+        break;
+      case 'readable':
+        if (this.gotEnd) soak.violation('event-order', now, lt, `${this.role}: 'readable' after 'end'`);
+        if (this.pauseDepth === 0) this.afterRead(now);
+        break;
+      case 'end':
+        if (this.gotEnd) soak.violation('event-order', now, lt, `${this.role}: a second 'end'`);
+        if (this.closedEvent) soak.violation('event-order', now, lt, `${this.role}: 'end' after 'closed'`);
+        this.gotEnd = true;
+        if (this.pauseDepth === 0) this.afterRead(now);
+        // A side that finished writing before the peer's FIN may now want to close fully.
+        break;
+      case 'datagram': {
+        const peer = this.peer;
+        const r = checkDatagram(ev.bytes, peer.key, lt.plan.id, peer.dgram);
+        if (!r.ok) soak.violation('corrupt-datagram', now, lt, `${this.role}: ${r.message}`);
+        else {
+          this.dgramDelivered++;
+          record(soak.result.datagramLatency, now - r.sentAtMs);
+        }
+        break;
+      }
+      case 'closed':
+        this.onClosed(ev.error?.code, now);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private deferPump(now: number): void {
+    this.ctx.deferred.push(() => this.pump(now));
+  }
+
+  private onClosed(code: string | undefined, now: number): void {
+    const soak = this.soak;
+    const lt = this.lifetime;
+    if (this.closedEvent) soak.violation('event-order', now, lt, `${this.role}: a second 'closed'`);
+    this.closedEvent = true;
+    this.takeStats();
+    if (this.appDone) return; // our own abort's 'closed'
+    if (code !== undefined) {
+      this.error = code;
+      const peerTimedOut = this.peer.error === 'ETIMEDOUT';
+      if (code === 'ETIMEDOUT') lt.disturbed = true;
+      else if (!lt.disturbed && !peerTimedOut) {
+        soak.violation('unexpected-error', now, lt, `${this.role}: ${code} on a connection nobody aborted (${this.describeState()}; peer ${this.peer.describeState()})`);
+      }
+      this.peer.peerGone(now);
+    } else if (!this.gotEnd) {
+      soak.violation('event-order', now, lt, `${this.role}: closed without an error before the peer's FIN (${this.describeState()})`);
+    }
+    if (this.pauseDepth === 0) this.afterRead(now);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Read everything available, then see whether the stream is complete and the side done. */
+  private afterRead(now: number): void {
+    this.readSome(Infinity, now);
+    const c = this.conn!;
+    if (this.gotEnd && c.readableBytes === 0 && !this.completeChecked) {
+      this.completeChecked = true;
+      const fin = this.peer.out.finAtBytes;
+      const lt = this.lifetime;
+      if (fin === undefined) this.soak.violation('event-order', now, lt, `${this.role}: 'end' but the peer never shut down`);
+      else if (this.checker.violation !== undefined) {
+        // Reported at the byte already.
+      } else if (this.checker.readBytes !== fin) {
+        this.soak.violation('incomplete-stream', now, lt, `${this.checker.name}: 'end' after ${this.checker.readBytes} of the ${fin} bytes written before the FIN`);
+      } else {
+        const written = this.peer.out.writtenHash.digest();
+        const read = this.checker.readHash.digest();
+        if (written !== read) this.soak.violation('corrupt-stream', now, lt, `${this.checker.name}: SHA-256 of the ${fin} bytes read is ${read}, of those written ${written}`);
+      }
+    }
+    if (this.closedEvent && c.readableBytes === 0) {
+      this.clean = this.error === undefined && this.completeChecked && !this.appDone;
+      this.markFinished(now);
+    }
+  }
+
+  private readSome(maxBytes: number, now: number): void {
+    const c = this.conn!;
+    let left = maxBytes;
+    while (left > 0) {
+      const chunk = this.call(() => c.read(left === Infinity ? undefined : left));
+      if (chunk === undefined || chunk.length === 0) return;
+      left -= chunk.length;
+      this.soak.bytesRead += chunk.length;
+      const hadViolation = this.checker.violation !== undefined;
+      if (!this.checker.check(chunk) && !hadViolation) {
+        this.soak.violation('corrupt-stream', now, this.lifetime, this.checker.violation!.message);
+      }
+    }
+  }
+
+  private markFinished(now: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    const lt = this.lifetime;
+    if (this.role === 'client') lt.soak.clientDone(lt, now);
+    lt.soak.lifetimeMaybeDone(lt);
+  }
+
+  takeStats(): void {
+    if (this.statsTaken || this.conn === undefined) return;
+    this.statsTaken = true;
+    const s = this.conn.stats();
+    this.stats.sent = s.segmentsSent;
+    this.stats.retransmitted = s.segmentsRetransmitted;
+    this.stats.timeouts = s.timeouts;
+    this.stats.zeroWindowProbes = s.zeroWindowProbes;
+  }
+
+  private call<T>(fn: () => T): T | undefined {
+    return this.soak.coreCall(this.lifetime, fn);
+  }
+}
+
+function tupleKey(client: Remote, clientPort: number, serverPort: number, clientIsn: number): string {
+  return `${client.address}|${client.port}|${clientPort}|${serverPort}|${clientIsn >>> 0}`;
+}
+
+export function fmtMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+function emptyResult(opts: SoakOptions, workload: SoakResult['workload']): SoakResult {
+  const hist = (): Histogram => newHistogram();
+  return {
+    seed: opts.seed,
+    profile: opts.profile,
+    workload,
+    connections: opts.connections,
+    durationMs: opts.durationMs,
+    simulatedMs: 0,
+    wallMs: 0,
+    events: 0,
+    lifetimes: { started: 0, clean: 0, aborted: 0, failed: 0, unfinished: 0, errors: {}, portReuse: 0 },
+    bytes: { up: { written: 0, read: 0 }, down: { written: 0, read: 0 } },
+    messages: { sent: 0, delivered: 0 },
+    datagrams: { sent: 0, delivered: 0, refused: 0 },
+    segments: { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 },
+    latency: { tcp: hist(), game: hist() },
+    datagramLatency: hist(),
+    links: { sent: 0, delivered: 0, duplicated: 0, corrupted: 0, dropped: {} },
+    violations: [],
+    violationCount: 0,
+    violationsByKind: {},
+  };
+}

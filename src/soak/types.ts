@@ -1,0 +1,112 @@
+// Plain-data shapes of a soak run: its options and its result (both cross worker_threads as they are).
+import type { TraceEvent } from '../core/index.js';
+import type { NetworkProfile } from '../sim/index.js';
+import type { Histogram } from './histogram.js';
+import type { WorkloadName } from './workload.js';
+
+export interface SoakOptions {
+  seed: number;
+  /** A network profile name (PROFILES), or the name a profile file gives itself. */
+  profile: string;
+  /** The network to use instead of PROFILES[profile] (a loaded --profile-file). */
+  network?: NetworkProfile;
+  /** Where `network` came from (for the reproduce command; a worker loads it from there when `network` is absent). */
+  profileFile?: string;
+  /** Concurrent client connections (each a chain of lifetimes: connect, work, close or abort, reconnect). */
+  connections: number;
+  /** New connections start during this much simulated time; then the run drains. */
+  durationMs: number;
+  workload?: WorkloadName;
+  /** Client hosts the connections are spread over (default: one per 16 connections, at most 8). */
+  clientHosts?: number;
+  /** Test-only planted bugs, applied to every endpoint of the run. */
+  faults?: { corruptRetransmission?: number };
+  /** Debugging: every endpoint's trace events, with the host's name (not for sweeps: functions stay in-process). */
+  trace?: (host: string, event: TraceEvent) => void;
+  /** Record a SHA-256 of every packet event and endpoint event (for determinism checks). */
+  digest?: boolean;
+  /** A connection with no application-visible event for this long while unfinished is a violation (default 15 min). */
+  progressBoundMs?: number;
+  /** After the workload ends, how long the run may take to let every connection finish (default 30 min). */
+  drainBoundMs?: number;
+  /** How long a side waits after its peer failed or aborted before giving up on it (default 2 min). */
+  peerGoneMs?: number;
+}
+
+export interface Violation {
+  kind: ViolationKind;
+  atMs: number;
+  /** Which connection, when one: "#id kind/profile". */
+  connection?: string;
+  message: string;
+  stack?: string;
+}
+
+export type ViolationKind =
+  | 'corrupt-stream'
+  | 'corrupt-datagram'
+  | 'after-close'
+  | 'event-order'
+  | 'incomplete-stream'
+  | 'unexpected-error'
+  | 'stall'
+  | 'timer-lost'
+  | 'buffer-bound'
+  | 'unfinished'
+  | 'livelock'
+  | 'config'
+  | 'unknown-connection'
+  | 'exception';
+
+export interface DirectionTotals {
+  written: number;
+  read: number;
+}
+
+export interface SoakResult {
+  seed: number;
+  profile: string;
+  workload: WorkloadName;
+  connections: number;
+  durationMs: number;
+  simulatedMs: number;
+  wallMs: number;
+  events: number;
+  lifetimes: {
+    started: number;
+    /** Both sides closed without error and every byte arrived. */
+    clean: number;
+    /** A side aborted as the workload planned (expected failures). */
+    aborted: number;
+    /** Failed with an error the network explains (ETIMEDOUT, or a reset after the peer timed out). */
+    failed: number;
+    /** Still open at the end of the run (each is also a violation). */
+    unfinished: number;
+    /** Errors the applications saw, by code (expected ones included). */
+    errors: Record<string, number>;
+    /** New connections whose port pair was still held by an earlier one at the server. */
+    portReuse: number;
+  };
+  bytes: { up: DirectionTotals; down: DirectionTotals };
+  messages: { sent: number; delivered: number };
+  datagrams: { sent: number; delivered: number; refused: number };
+  segments: { sent: number; retransmitted: number; timeouts: number; zeroWindowProbes: number };
+  /** Delivery delay of messages up to 16 KiB (first write to last byte read), per connection profile. */
+  latency: { tcp: Histogram; game: Histogram };
+  datagramLatency: Histogram;
+  links: { sent: number; delivered: number; duplicated: number; corrupted: number; dropped: Record<string, number> };
+  /** Every violation up to 50; violationCount has them all. */
+  violations: Violation[];
+  violationCount: number;
+  /** violationCount by kind. */
+  violationsByKind: Partial<Record<ViolationKind, number>>;
+  digest?: string;
+}
+
+export interface SoakProgress {
+  seed: number;
+  simulatedMs: number;
+  /** The workload's end (the run may drain past it). */
+  durationMs: number;
+  bytesRead: number;
+}
