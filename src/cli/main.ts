@@ -10,7 +10,6 @@ import { registerPing } from './ping.js';
 import { registerServe } from './serve.js';
 import { processIo, type CliIo } from './io.js';
 import { registerSoak } from './soak.js';
-import { registerTun } from './tun.js';
 
 /** Subcommand registrations; add new commands here. */
 const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing, registerSoak];
