@@ -294,8 +294,11 @@ export class Endpoint {
         return { remote: conn.remote, bytes };
       }
     }
-    this.pending.length = 0;
-    this.pendingHead = 0;
+    // Everything was polled: empty the queue (only when it had entries; setting length is not free).
+    if (this.pendingHead > 0) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    }
     return undefined;
   }
 

@@ -20,8 +20,18 @@ export type ReceiveResult = 'ok' | 'duplicate' | 'out-of-window' | 'too-many-ran
 
 export class ReceiveBuffer {
   private readonly ring: ByteRing;
-  /** In-order bytes waiting for the application, ending at rcvNxt. */
+  /** In-order bytes waiting for the application, ending at rcvNxt: first those in the ring, then the chunks. */
   readableBytes = 0;
+  /** In-order bytes held in the ring. */
+  private ringReadable = 0;
+  /**
+   * In-order payloads kept as views of the received datagrams (no copy) while nothing is out of order; the
+   * first out-of-order arrival moves them into the ring. The caller must not reuse a datagram's memory after
+   * handing it to the endpoint (Node's dgram gives each message its own).
+   */
+  private chunks: Uint8Array[] = [];
+  private chunkHead = 0;
+  private chunkBytes = 0;
   /** RCV.NXT: the next in-order sequence number expected. */
   rcvNxt = 0;
   private ranges: Range[] = [];
@@ -45,11 +55,11 @@ export class ReceiveBuffer {
     return {
       rcvNxt: this.rcvNxt,
       touchCounter: this.touchCounter,
-      readable: toPlain(this.ring.copyOut(this.readableBytes)),
+      readable: toPlain(this.peekReadable()),
       ranges: this.ranges.map((r) => {
         const n = seqDiff(r.right, r.left);
         const bytes = new Uint8Array(n);
-        if (n > 0) this.ring.read(this.readableBytes + seqDiff(r.left, this.rcvNxt), bytes, 0, n);
+        if (n > 0) this.ring.read(this.ringReadable + seqDiff(r.left, this.rcvNxt), bytes, 0, n);
         return { left: r.left, right: r.right, touched: r.touched, bytes: toPlain(bytes) };
       }),
     };
@@ -60,6 +70,7 @@ export class ReceiveBuffer {
     this.rcvNxt = s.rcvNxt;
     this.touchCounter = s.touchCounter;
     this.readableBytes = s.readable.length;
+    this.ringReadable = s.readable.length;
     const last = s.ranges[s.ranges.length - 1];
     const extent = this.readableBytes + (last ? seqDiff(last.right, this.rcvNxt) : 0);
     if (extent > 0) this.ring.ensure(extent, 0);
@@ -97,9 +108,18 @@ export class ReceiveBuffer {
       return { delivered: 0, result: 'too-many-ranges' };
     }
     const srcOffset = seqDiff(left, seq);
-    const ringOffset = this.readableBytes + seqDiff(left, this.rcvNxt);
     const n = seqDiff(right, left);
-    this.ring.ensure(ringOffset + n, this.readableBytes + this.maxRangeExtent());
+    if (left === this.rcvNxt && this.ranges.length === 0) {
+      // In order with no hole behind it: keep a view of the datagram instead of copying.
+      this.chunks.push(payload.subarray(srcOffset, srcOffset + n));
+      this.chunkBytes += n;
+      this.readableBytes += n;
+      this.rcvNxt = right;
+      return { delivered: n, result: 'ok' };
+    }
+    if (this.chunkBytes > 0) this.flattenChunks();
+    const ringOffset = this.ringReadable + seqDiff(left, this.rcvNxt);
+    this.ring.ensure(ringOffset + n, this.ringReadable + this.maxRangeExtent());
     this.ring.write(ringOffset, payload, srcOffset, n);
 
     if (left === this.rcvNxt) {
@@ -111,6 +131,7 @@ export class ReceiveBuffer {
       }
       const delivered = seqDiff(newNxt, this.rcvNxt);
       this.readableBytes += delivered;
+      this.ringReadable += delivered;
       this.rcvNxt = newNxt;
       return { delivered, result: 'ok' };
     }
@@ -118,14 +139,75 @@ export class ReceiveBuffer {
     return { delivered: 0, result: 'ok' };
   }
 
-  /** Copy up to maxBytes of in-order data out for the application. */
+  /** Up to maxBytes of in-order data for the application (a view of a received datagram when it can be). */
   read(maxBytes: number): Uint8Array {
     const n = Math.min(maxBytes, this.readableBytes);
     if (n === 0) return EMPTY;
-    const out = allocBytes(n);
-    this.ring.read(0, out, 0, n);
-    this.ring.advance(n);
     this.readableBytes -= n;
+    if (this.ringReadable === 0) {
+      const first = this.chunks[this.chunkHead]!;
+      if (first.length >= n) {
+        this.chunkBytes -= n;
+        if (first.length === n) this.dropChunk();
+        else this.chunks[this.chunkHead] = first.subarray(n);
+        return n === first.length ? first : first.subarray(0, n);
+      }
+    }
+    const out = allocBytes(n);
+    const fromRing = Math.min(n, this.ringReadable);
+    if (fromRing > 0) {
+      this.ring.read(0, out, 0, fromRing);
+      this.ring.advance(fromRing);
+      this.ringReadable -= fromRing;
+    }
+    let off = fromRing;
+    while (off < n) {
+      const c = this.chunks[this.chunkHead]!;
+      const m = Math.min(c.length, n - off);
+      out.set(m === c.length ? c : c.subarray(0, m), off);
+      off += m;
+      this.chunkBytes -= m;
+      if (m === c.length) this.dropChunk();
+      else this.chunks[this.chunkHead] = c.subarray(m);
+    }
+    return out;
+  }
+
+  private dropChunk(): void {
+    this.chunks[this.chunkHead++] = EMPTY;
+    if (this.chunkHead === this.chunks.length) {
+      this.chunks.length = 0;
+      this.chunkHead = 0;
+    } else if (this.chunkHead > 64 && this.chunkHead * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.chunkHead);
+      this.chunkHead = 0;
+    }
+  }
+
+  /** Something arrived out of order: the in-order views move into the ring behind its own readable bytes. */
+  private flattenChunks(): void {
+    this.ring.ensure(this.ringReadable + this.chunkBytes, this.ringReadable);
+    let off = this.ringReadable;
+    for (let i = this.chunkHead; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      this.ring.write(off, c, 0, c.length);
+      off += c.length;
+    }
+    this.ringReadable += this.chunkBytes;
+    this.chunks = [];
+    this.chunkHead = 0;
+    this.chunkBytes = 0;
+  }
+
+  /** All readable bytes, copied, without consuming them (snapshots). */
+  private peekReadable(): Uint8Array {
+    const out = new Uint8Array(this.readableBytes);
+    if (this.ringReadable > 0) this.ring.read(0, out, 0, this.ringReadable);
+    let off = this.ringReadable;
+    for (let i = this.chunkHead; i < this.chunks.length; i++) {
+      out.set(this.chunks[i]!, off);
+      off += this.chunks[i]!.length;
+    }
     return out;
   }
 
@@ -160,6 +242,7 @@ export class ReceiveBuffer {
   }
 
   private maxRangeExtent(): number {
+    // (Out-of-order offsets are measured from the end of the ring's readable bytes.)
     if (this.ranges.length === 0) return 0;
     return seqDiff(this.ranges[this.ranges.length - 1]!.right, this.rcvNxt);
   }
