@@ -176,7 +176,10 @@ export class Endpoint {
     return conn;
   }
 
-  /** One received UDP payload. Never throws on bad input: drops are counted by reason. */
+  /**
+   * One received UDP payload. Never throws on bad input: drops are counted by reason. The endpoint may keep
+   * views of `bytes` (in-order data is not copied), so the caller must not modify them afterwards.
+   */
   handleDatagram(nowMs: number, remote: Remote, bytes: Uint8Array): void {
     this.counters.datagramsReceived++;
     const decoded = decodeDatagram(bytes);
