@@ -51,6 +51,8 @@ export interface EndpointSnapshot {
   listeners: Plain[];
   halfOpen: Plain[];
   connections: Plain[];
+  /** Closed connections the endpoint no longer holds but queued events still name. */
+  forgotten?: Plain[];
   pending: number[];
   burst: number;
   heap: number[];
@@ -360,6 +362,13 @@ export class Endpoint {
     this.flushTimers();
     const { trace: _t, ...options } = this.options;
     const conns = [...this.connections()];
+    // Connections already forgotten (CLOSED) may still be named by queued events: they travel too.
+    const live = new Set(conns);
+    const forgotten: Connection[] = [];
+    for (let i = this.eventHead; i < this.events.length; i++) {
+      const c = this.events[i]!.connection;
+      if (!live.has(c) && !forgotten.includes(c)) forgotten.push(c);
+    }
     const listeners: Plain[] = [];
     for (const [port, l] of this.listeners) listeners.push({ port, config: toPlain(l.config), backlog: l.backlog });
     if (this.anyListener) listeners.push({ port: null, config: toPlain(this.anyListener.config), backlog: this.anyListener.backlog });
@@ -379,6 +388,7 @@ export class Endpoint {
       listeners,
       halfOpen: half,
       connections: conns.map((c) => c.snapshot()),
+      forgotten: forgotten.map((c) => c.snapshot()),
       pending: this.pending.slice(this.pendingHead).filter((c) => c.queuedForTransmit).map((c) => c.id),
       burst: this.burst,
       heap: this.heap.order().map((c) => c.id),
@@ -404,6 +414,10 @@ export class Endpoint {
       const peer = ep.peerFor(conn.remote, true)!;
       peer.connections.set(conn.localPort * 65536 + conn.remotePort, conn);
       ep.connectionCount++;
+    }
+    for (const plain of snapshot.forgotten ?? []) {
+      const conn = Connection.restore(ep.host, plain);
+      byId.set(conn.id, conn);
     }
     for (const l of snapshot.listeners as Array<{ port: number | null; config: Plain; backlog: number }>) {
       const listener: Listener = { config: fromPlain(l.config) as ConnectionConfig, backlog: l.backlog, halfOpen: new Set() };
