@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDrill } from './drill.js';
 import { registerPing } from './ping.js';
+import { registerPlot } from './plot.js';
+import { registerReplay } from './replay.js';
 import { registerServe } from './serve.js';
 import { processIo, type CliIo } from './io.js';
 import { registerSoak } from './soak.js';
 
 /** Subcommand registrations; add new commands here. */
-const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing, registerSoak];
+const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing, registerSoak, registerPlot, registerReplay];
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

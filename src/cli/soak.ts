@@ -2,6 +2,8 @@
 // all the way; a sweep of seeds on every core. Exit status 0 when every invariant held, 1 when one failed, 2 for
 // bad options.
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { PROFILES, ProfileError, loadProfileFile, type NetworkProfile } from '../sim/index.js';
@@ -35,6 +37,7 @@ interface SoakCliOptions {
   workers?: number;
   json?: boolean;
   faultCorruptRetransmission?: number;
+  record?: string;
 }
 
 /** Wraps a parser so its message becomes commander's one-line "argument ... is invalid" error. */
@@ -92,6 +95,8 @@ export async function runSoakCommand(opts: SoakCliOptions, io: CliIo): Promise<n
   };
   if (opts.profileFile !== undefined) base.profileFile = opts.profileFile;
   if (opts.faultCorruptRetransmission !== undefined) base.faults = { corruptRetransmission: opts.faultCorruptRetransmission };
+  // Replay logs: of every seed with --record; otherwise of failing seeds only, in a temporary directory.
+  base.record = opts.record !== undefined ? { dir: opts.record } : { dir: join(tmpdir(), `stevens-soak-${process.pid}-${Date.now().toString(36)}`), failingOnly: true };
   const workers = Math.min(opts.workers ?? defaultWorkers(), seeds.length);
   const desc = { base, seeds, shard: opts.shard, workers, wallMs: 0 } satisfies SweepDescription;
 
@@ -148,6 +153,7 @@ export function registerSoak(program: Command, io: CliIo): void {
     .addOption(new Option('--workload <name>', `workload mix (default ${d.workload})`).choices(WORKLOADS as string[]))
     .option('--workers <n>', 'worker threads (default: one per core)', intIn(1, 1024, 'a number of workers'))
     .option('--json', 'print one JSON object instead of the summary')
+    .option('--record <dir>', "save every endpoint's replay log of every seed as DIR/seed-<n>/<host>.stvlog (without it, only failing seeds' logs are saved, in a temporary directory)")
     .addOption(new Option('--fault-corrupt-retransmission <n>', "test only: plant a bug that corrupts each endpoint's Nth retransmission").argParser(intIn(1, 1e9, 'a retransmission number')).hideHelp())
     .exitOverride((err) => {
       // Bad options exit with status 2 (help and --version keep theirs).

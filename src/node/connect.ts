@@ -5,7 +5,9 @@
 import { randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { ConnectionConfig, EndpointEvent } from '../core/index.js';
+import type { ConnectionConfig, EndpointEvent, TraceHook } from '../core/index.js';
+import { NodeCapture, type CaptureOptions } from '../capture/node.js';
+import { attemptRecord, type RecordOption } from '../replay/recorder.js';
 import { monotonicMs } from './clock.js';
 import { Driver } from './driver.js';
 import { Socket } from './socket.js';
@@ -33,6 +35,10 @@ export interface ConnectOptions extends Partial<ConnectionConfig> {
   resolver?: Resolver;
   /** Seed of the endpoint's PRNG (default random); the order of attempts is always cryptographically random. */
   seed?: number;
+  /** Record every datagram of this socket's attempts into a pcapng file (and trace events, with tracePath). */
+  capture?: CaptureOptions;
+  /** Log every input of the endpoint for `stevens replay` (attempts after the first: `name.attemptN.ext`). */
+  record?: RecordOption;
 }
 
 export type AttemptOutcome = 'connected' | 'refused' | 'reset' | 'timeout' | 'error' | 'resolve-failed';
@@ -96,7 +102,10 @@ export function connect(options: ConnectOptions, cb?: () => void): Socket {
 }
 
 async function runStrategy(socket: Socket, options: ConnectOptions): Promise<void> {
-  const { host, port, servers, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, rounds = DEFAULT_ROUNDS, resolver = systemResolver, seed, ...config } = options;
+  const { host, port, servers, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, rounds = DEFAULT_ROUNDS, resolver = systemResolver, seed, capture, record: rec, ...config } = options;
+  // One capture for all attempts, closed with the socket.
+  const cap = capture ? new NodeCapture(capture, 'client') : undefined;
+  if (cap) socket.once('close', () => void cap.close().catch((err: Error) => socket.emit('warning', err)));
   const entries = servers ?? (host !== undefined ? [host] : ['127.0.0.1']);
   const attempts: Attempt[] = [];
   const record = (a: Attempt) => {
@@ -109,7 +118,7 @@ async function runStrategy(socket: Socket, options: ConnectOptions): Promise<voi
       if (socket.destroyed) return;
       const [c] = candidates.splice(randomInt(candidates.length), 1);
       const started = monotonicMs();
-      const result = await tryOne(socket, c!.address, c!.port, connectTimeoutMs, { ...CLIENT_KEEPALIVE, ...config, seed: seed ?? randomInt(2 ** 31) });
+      const result = await tryOne(socket, c!.address, c!.port, connectTimeoutMs, { ...CLIENT_KEEPALIVE, ...config, seed: seed ?? randomInt(2 ** 31), trace: cap?.trace }, cap, attemptRecord(rec, attempts.length + 1));
       record({ round, server: c!.server, address: c!.address, port: c!.port, outcome: result.outcome, error: result.error, atMs: started, durationMs: monotonicMs() - started });
       if (result.outcome === 'connected') return;
     }
@@ -158,9 +167,10 @@ interface TryResult {
 }
 
 /** One attempt; on success the socket is attached synchronously, so no event of the connection is missed. */
-async function tryOne(socket: Socket, address: string, port: number, timeoutMs: number, endpointOptions: Partial<ConnectionConfig> & { seed: number }): Promise<TryResult> {
+async function tryOne(socket: Socket, address: string, port: number, timeoutMs: number, endpointOptions: Partial<ConnectionConfig> & { seed: number; trace?: TraceHook }, cap?: NodeCapture, record?: RecordOption): Promise<TryResult> {
   const v6 = address.includes(':');
-  const driver = new Driver(endpointOptions);
+  const driver = new Driver(endpointOptions, { record, label: 'client' });
+  driver.tap = cap?.tap;
   try {
     await driver.bind({ type: v6 ? 'udp6' : 'udp4', address: v6 ? '::' : '0.0.0.0', port: 0 });
   } catch (err) {

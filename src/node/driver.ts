@@ -3,6 +3,7 @@
 import { createSocket, type Socket as UdpSocket, type SocketType } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
+import { RecordingEndpoint, recordingEndpoint, type RecordOption } from '../replay/recorder.js';
 import { monotonicMs } from './clock.js';
 
 /** PERF-NOTES: 4 MiB socket buffers keep up with a fast sender (the kernel caps them at rmem_max/wmem_max). */
@@ -17,6 +18,12 @@ export interface DriverSocketOptions {
   address?: string;
   port?: number;
 }
+
+/**
+ * Sees every datagram the driver receives ('in') or hands to a socket ('out'), with the socket's bound address as
+ * `local` (for captures: src/capture/node.ts). Called synchronously; must not throw.
+ */
+export type DriverTap = (direction: 'in' | 'out', local: Remote, remote: Remote, bytes: Uint8Array) => void;
 
 export interface DriverEvents {
   event: [EndpointEvent];
@@ -42,10 +49,13 @@ export class Driver extends EventEmitter<DriverEvents> {
   private sendsDrained: (() => void) | undefined;
   /** Counted, never thrown: send errors and datagrams that could not leave. */
   readonly counters = { sendErrors: 0, socketErrors: 0, datagramsIn: 0, datagramsOut: 0 };
+  /** Optional observer of every datagram in and out (captures). */
+  tap: DriverTap | undefined;
 
-  constructor(endpointOptions: EndpointOptions) {
+  /** `record`: log every input of the endpoint for `stevens replay` (one file, or a bounded ring of chunk files). */
+  constructor(endpointOptions: EndpointOptions, opts: { record?: RecordOption; label?: string } = {}) {
     super();
-    this.endpoint = new Endpoint(endpointOptions);
+    this.endpoint = opts.record ? recordingEndpoint(endpointOptions, opts.record, { label: opts.label }) : new Endpoint(endpointOptions);
   }
 
   /** Open and bind a socket; resolves with its bound address. */
@@ -56,7 +66,10 @@ export class Driver extends EventEmitter<DriverEvents> {
       recvBufferSize: SOCKET_BUFFER_BYTES,
       sendBufferSize: SOCKET_BUFFER_BYTES,
     });
-    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+    socket.on('message', (msg, rinfo) => {
+      if (this.tap !== undefined && !this.closed) this.tapDatagram('in', socket, { address: unmapIpv4(rinfo.address), port: rinfo.port }, msg);
+      this.onMessage(msg, rinfo.address, rinfo.port);
+    });
     socket.on('error', (err) => this.onSocketError(err));
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => reject(err);
@@ -141,6 +154,7 @@ export class Driver extends EventEmitter<DriverEvents> {
       return;
     }
     this.counters.datagramsOut++;
+    if (this.tap !== undefined) this.tapDatagram('out', socket, remote, bytes);
     this.sendsInFlight++;
     socket.send(bytes, remote.port, address, (err) => {
       if (--this.sendsInFlight === 0) this.sendsDrained?.();
@@ -149,6 +163,15 @@ export class Driver extends EventEmitter<DriverEvents> {
         this.onSocketError(err);
       }
     });
+  }
+
+  private tapDatagram(direction: 'in' | 'out', socket: UdpSocket, remote: Remote, bytes: Uint8Array): void {
+    try {
+      const a = socket.address();
+      this.tap!(direction, { address: unmapIpv4(a.address), port: a.port }, remote, bytes);
+    } catch {
+      // An observer never breaks the connection.
+    }
   }
 
   private armTimer(): void {
@@ -181,6 +204,7 @@ export class Driver extends EventEmitter<DriverEvents> {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.endpoint instanceof RecordingEndpoint) this.endpoint.closeLog();
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));

@@ -2,6 +2,8 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionConfig, EndpointEvent, Remote, TraceEvent } from '../core/index.js';
+import { NodeCapture, type CaptureOptions } from '../capture/node.js';
+import type { RecordOption } from '../replay/recorder.js';
 import { monotonicMs } from './clock.js';
 import { Driver } from './driver.js';
 import { Socket } from './socket.js';
@@ -26,6 +28,10 @@ export interface ServerOptions extends Partial<ConnectionConfig> {
    */
   log?: (line: string) => void;
   logLimitPerS?: number;
+  /** Record every datagram of this server into a pcapng file (and its trace events, with tracePath). */
+  capture?: CaptureOptions;
+  /** Log every input of the server's endpoint for `stevens replay`: one file, or a bounded ring of chunk files. */
+  record?: RecordOption;
 }
 
 export interface ServerEvents {
@@ -48,6 +54,7 @@ export class Server extends EventEmitter<ServerEvents> {
   private idleSweep: NodeJS.Timeout | undefined;
   private closing = false;
   private bound: Remote[] = [];
+  private capture: NodeCapture | undefined;
 
   constructor(
     private readonly options: ServerOptions = {},
@@ -63,13 +70,20 @@ export class Server extends EventEmitter<ServerEvents> {
     if (typeof hostOrCb === 'string') opts.host = hostOrCb;
     const done = typeof hostOrCb === 'function' ? hostOrCb : cb;
     if (done) this.once('listening', done);
-    this.start(opts).catch((err: Error) => this.emit('error', err));
+    this.start(opts).catch((err: Error) => {
+      void this.capture?.close().catch(() => undefined);
+      this.emit('error', err);
+    });
     return this;
   }
 
   private async start(opts: ListenOptions): Promise<void> {
-    const { ipv6 = false, idleTimeoutMs: _idle, seed, log, logLimitPerS = 10, backlog, ...config } = this.options;
-    const driver = new Driver({ seed: seed ?? randomInt(2 ** 31), ...config, trace: log ? dropLogger(log, logLimitPerS) : undefined });
+    const { ipv6 = false, idleTimeoutMs: _idle, seed, log, logLimitPerS = 10, backlog, capture, record, ...config } = this.options;
+    const cap = capture ? (this.capture = new NodeCapture(capture, 'server')) : undefined;
+    const logTrace = log ? dropLogger(log, logLimitPerS) : undefined;
+    const trace = cap?.trace && logTrace ? (ev: TraceEvent) => (cap.trace!(ev), logTrace(ev)) : (cap?.trace ?? logTrace);
+    const driver = new Driver({ seed: seed ?? randomInt(2 ** 31), ...config, trace }, { record, label: 'server' });
+    driver.tap = cap?.tap;
     this.driver = driver;
     driver.on('event', (ev) => this.onEvent(ev));
     driver.on('error', (err) => this.emit('error', err));
@@ -147,11 +161,15 @@ export class Server extends EventEmitter<ServerEvents> {
     const driver = this.driver;
     this.driver = undefined;
     this.closing = false;
+    const capture = this.capture;
+    this.capture = undefined;
+    // The capture is complete on disk before 'close'.
+    const finish = () => (capture ? capture.close().catch((err: Error) => void this.emit('error', err)) : Promise.resolve()).then(() => this.emit('close'));
     if (driver === undefined) {
-      queueMicrotask(() => this.emit('close'));
+      queueMicrotask(() => void finish());
       return;
     }
-    driver.close().then(() => this.emit('close'));
+    driver.close().then(finish);
   }
 
   /** Endpoint counters (drops by reason, datagrams) and the driver's socket counters. */

@@ -1,5 +1,6 @@
 // What a soak prints: a readable summary (per-seed table, totals, latency, failures with the command that
 // reproduces each) or one JSON object for machines.
+import { dirname } from 'node:path';
 import { merge, newHistogram, quantile, type Histogram } from './histogram.js';
 import { formatDuration, reproduceCommand } from './options.js';
 import type { SoakOptions, SoakResult } from './types.js';
@@ -207,6 +208,7 @@ export function formatSummary(results: SoakResult[], d: SweepDescription): strin
     }
     if (r.violationCount > MAX_VIOLATIONS_SHOWN) out.push(`  ... and ${r.violationCount - MAX_VIOLATIONS_SHOWN} more`);
     out.push(`  reproduce: ${reproduceCommand({ ...d.base, seed: r.seed })}`);
+    if (r.logs !== undefined && r.logs.length > 0) out.push(`  replay: npx stevens replay ${r.logs[0]}   (every endpoint's log is in ${dirname(r.logs[0]!)})`);
   }
   return out;
 }

@@ -23,7 +23,10 @@
 //   the harness aborts that connection and goes on.
 // - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
 import { createHash, type Hash } from 'node:crypto';
-import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type Remote } from '../core/index.js';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FileSink, RecordingEndpoint } from '../replay/index.js';
+import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
 import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent, type SansIoNode, type SimHost } from '../sim/index.js';
 import { newHistogram, record, type Histogram } from './histogram.js';
 import { checkDatagram, encodeDatagram, HEADER_BYTES, StreamChecker, StreamLedger, type DatagramLedger } from './stream.js';
@@ -60,7 +63,12 @@ export function networkFor(opts: Pick<SoakOptions, 'profile' | 'network' | 'prof
 
 /** Runs one seed to its end. Never throws for what the core does: failures are in the result. */
 export function runSoak(opts: SoakOptions, onProgress?: (p: SoakProgress) => void): SoakResult {
-  return new Soak(opts).run(onProgress);
+  const rec = opts.record;
+  if (rec?.failingOnly !== true) return new Soak(opts).run(onProgress);
+  const r = new Soak({ ...opts, record: undefined }).run(onProgress);
+  // A failing seed once more, recording: the same run, so its logs replay this failure.
+  if (r.violationCount > 0) r.logs = new Soak({ ...opts, record: { dir: rec.dir } }).run().logs;
+  return r;
 }
 
 interface HostCtx {
@@ -172,7 +180,7 @@ class Soak {
     }
     const faults = opts.faults;
     const trace = opts.trace;
-    const serverEp = new Endpoint({ seed: deriveSeed(opts.seed, 0x5e7e), faults, trace: trace && ((e) => trace('server', e)) });
+    const serverEp = this.endpoint('server', { seed: deriveSeed(opts.seed, 0x5e7e), faults, trace: trace && ((e) => trace('server', e)) });
     CONFIG_VARIANTS.forEach((v, i) => {
       for (const profile of ['tcp', 'game'] as const) serverEp.listen({ ...v.config, port: tcpPort(i, profile), profile, backlog: 4096 });
     });
@@ -182,7 +190,7 @@ class Soak {
       // Odd client hosts speak IPv6, even ones IPv4.
       const v6 = k % 2 === 1;
       const address = v6 ? `fd00::${(k + 2).toString(16)}` : `10.0.${(k + 2) >> 8}.${(k + 2) & 0xff}`;
-      const ep = new Endpoint({ seed: deriveSeed(opts.seed, 0xc1, k), faults, trace: trace && ((e) => trace(`client${k}`, e)) });
+      const ep = this.endpoint(`client${k}`, { seed: deriveSeed(opts.seed, 0xc1, k), faults, trace: trace && ((e) => trace(`client${k}`, e)) });
       const ctx = this.addHost(`client${k}`, ep, { name: `client${k}`, ...(v6 ? { ipv6: address } : { ipv4: address }), port: CLIENT_UDP_PORT });
       ctx.serverRemote = { address: v6 ? SERVER_IPV6 : SERVER_IPV4, port: SERVER_UDP_PORT };
       this.sim.connectProfile(ctx.host, this.server.host, network);
@@ -191,6 +199,15 @@ class Soak {
     }
     const params = { workload, durationMs: opts.durationMs, maxDatagramBytes: MAX_DATAGRAM_DRAW };
     for (let slot = 0; slot < opts.connections; slot++) this.planners.push(new SlotPlanner(opts.seed, slot, params));
+  }
+
+  /** A host's endpoint; with the record option, one recording into `<dir>/seed-<seed>/<name>.stvlog`. */
+  private endpoint(name: string, options: EndpointOptions): Endpoint {
+    const dir = this.opts.record?.failingOnly ? undefined : this.opts.record?.dir;
+    if (dir === undefined) return new Endpoint(options);
+    const path = join(dir, `seed-${this.seed}`, `${name}.stvlog`);
+    mkdirSync(dirname(path), { recursive: true });
+    return new RecordingEndpoint(options, new FileSink(path), { label: name, meta: { soakSeed: this.seed } });
   }
 
   private addHost(name: string, ep: Endpoint, hostOpts: { name: string; ipv4?: string; ipv6?: string; port: number }): HostCtx {
@@ -449,6 +466,11 @@ class Soak {
     }
     r.links.dropped = this.sim.dropsByReason();
     if (this.digest !== undefined) r.digest = this.digest.digest('hex');
+    for (const { ep } of [this.server, ...this.clients]) {
+      if (!(ep instanceof RecordingEndpoint)) continue;
+      ep.closeLog();
+      (r.logs ??= []).push((ep.log.sink as FileSink).path);
+    }
   }
 }
 

@@ -25,6 +25,11 @@ export interface SoakOptions {
   trace?: (host: string, event: TraceEvent) => void;
   /** Record a SHA-256 of every packet event and endpoint event (for determinism checks). */
   digest?: boolean;
+  /**
+   * Save every endpoint's replay log (`stevens replay`) as `<dir>/seed-<seed>/<host>.stvlog`. With failingOnly, a
+   * passing seed leaves none: a failing seed is run again recording (a run is a function of its options).
+   */
+  record?: { dir: string; failingOnly?: boolean };
   /** A connection with no application-visible event for this long while unfinished is a violation (default 15 min). */
   progressBoundMs?: number;
   /** After the workload ends, how long the run may take to let every connection finish (default 30 min). */
@@ -101,6 +106,8 @@ export interface SoakResult {
   /** violationCount by kind. */
   violationsByKind: Partial<Record<ViolationKind, number>>;
   digest?: string;
+  /** The replay logs written (record option), the server's first. */
+  logs?: string[];
 }
 
 export interface SoakProgress {
