@@ -1,12 +1,14 @@
 // npm run bench: every benchmark, each printing a table with ratios against a baseline measured in the same run.
 // `npm run bench -- --quick` runs shorter versions.
 import { runCoreBench } from './core.js';
-import { runNodeBench } from './node.js';
-import { runSimBench } from './sim.js';
 import { runLabBench } from './lab.js';
+import { runNodeBench } from './node.js';
+import { runReplayBench } from './replay.js';
+import { runSimBench } from './sim.js';
 
 const quick = process.argv.includes('--quick');
 runCoreBench(quick);
 runSimBench(quick);
 runLabBench(quick);
+runReplayBench(quick);
 await runNodeBench(quick);

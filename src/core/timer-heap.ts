@@ -4,6 +4,12 @@
 export interface HeapItem {
   heapDeadlineMs: number;
   heapIndex: number;
+  /** Breaks ties between equal deadlines, so the firing order never depends on when the heap was updated. */
+  readonly id: number;
+}
+
+function before(a: HeapItem, b: HeapItem): boolean {
+  return a.heapDeadlineMs < b.heapDeadlineMs || (a.heapDeadlineMs === b.heapDeadlineMs && a.id < b.id);
 }
 
 export class TimerHeap<T extends HeapItem> {
@@ -45,10 +51,9 @@ export class TimerHeap<T extends HeapItem> {
       this.up(item.heapIndex);
       return;
     }
-    const old = item.heapDeadlineMs;
     item.heapDeadlineMs = deadlineMs;
-    if (deadlineMs < old) this.up(item.heapIndex);
-    else if (deadlineMs > old) this.down(item.heapIndex);
+    this.up(item.heapIndex);
+    this.down(item.heapIndex);
   }
 
   remove(item: T): void {
@@ -69,7 +74,7 @@ export class TimerHeap<T extends HeapItem> {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = a[p]!;
-      if (parent.heapDeadlineMs <= item.heapDeadlineMs) break;
+      if (!before(item, parent)) break;
       a[i] = parent;
       parent.heapIndex = i;
       i = p;
@@ -86,8 +91,8 @@ export class TimerHeap<T extends HeapItem> {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && a[r]!.heapDeadlineMs < a[l]!.heapDeadlineMs ? r : l;
-      if (a[c]!.heapDeadlineMs >= item.heapDeadlineMs) break;
+      const c = r < n && before(a[r]!, a[l]!) ? r : l;
+      if (!before(a[c]!, item)) break;
       a[i] = a[c]!;
       a[i]!.heapIndex = i;
       i = c;

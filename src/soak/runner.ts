@@ -23,7 +23,7 @@
 //   the harness aborts that connection and goes on.
 // - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
 import { createHash, type Hash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileSink, RecordingEndpoint } from '../replay/index.js';
 import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
@@ -206,6 +206,8 @@ class Soak {
     const dir = this.opts.record?.failingOnly ? undefined : this.opts.record?.dir;
     if (dir === undefined) return new Endpoint(options);
     const path = join(dir, `seed-${this.seed}`, `${name}.stvlog`);
+    // The server comes first: the seed's folder then holds this run's logs only.
+    if (name === 'server') rmSync(dirname(path), { recursive: true, force: true });
     mkdirSync(dirname(path), { recursive: true });
     return new RecordingEndpoint(options, new FileSink(path), { label: name, meta: { soakSeed: this.seed } });
   }
