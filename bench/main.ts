@@ -5,6 +5,7 @@ import { runLabBench } from './lab.js';
 import { runNodeBench } from './node.js';
 import { runReplayBench } from './replay.js';
 import { runSimBench } from './sim.js';
+import { runTunBench } from './tun.js';
 
 const quick = process.argv.includes('--quick');
 runCoreBench(quick);
@@ -12,3 +13,4 @@ runSimBench(quick);
 runLabBench(quick);
 runReplayBench(quick);
 await runNodeBench(quick);
+await runTunBench(quick);

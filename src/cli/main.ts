@@ -12,9 +12,10 @@ import { registerReplay } from './replay.js';
 import { registerServe } from './serve.js';
 import { processIo, type CliIo } from './io.js';
 import { registerSoak } from './soak.js';
+import { registerTun } from './tun.js';
 
 /** Subcommand registrations; add new commands here. */
-const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing, registerSoak, registerPlot, registerReplay];
+const COMMANDS: ((program: Command, io: CliIo) => void)[] = [registerDrill, registerServe, registerPing, registerSoak, registerTun, registerPlot, registerReplay];
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -9,19 +9,21 @@ const run = promisify(execFile);
 const CLI = 'dist/src/cli/main.js';
 
 it('stevens serve echoes; stevens ping prints round trips over the stream and over datagrams', async () => {
-  const server = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '7311'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Port 0: the system picks a free one, read back from the first line.
+  const server = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   server.stdout.on('data', (d: Buffer) => (out += d.toString()));
   try {
-    while (!out.includes('stevens echo server on 127.0.0.1:7311')) {
+    while (!/stevens echo server on 127\.0\.0\.1:\d+/.test(out)) {
       if (server.exitCode !== null) throw new Error(`serve exited: ${out}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    const stream = await run(process.execPath, [CLI, 'ping', '127.0.0.1:7311', '--count', '3', '--interval', '10'], { timeout: 15_000 });
+    const port = /stevens echo server on 127\.0\.0\.1:(\d+)/.exec(out)![1]!;
+    const stream = await run(process.execPath, [CLI, 'ping', `127.0.0.1:${port}`, '--count', '3', '--interval', '10'], { timeout: 15_000 });
     assert.match(stream.stdout, /64 bytes from 127\.0\.0\.1: seq=2 time=/);
     assert.match(stream.stdout, /3 probes sent, 3 answered, 0\.0% lost/);
     assert.match(stream.stdout, /rtt min\/avg\/max\/p99 = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms/);
-    const dg = await run(process.execPath, [CLI, 'ping', '127.0.0.1:7311', '--count', '3', '--interval', '10', '--datagram', '--size', '100'], { timeout: 15_000 });
+    const dg = await run(process.execPath, [CLI, 'ping', `127.0.0.1:${port}`, '--count', '3', '--interval', '10', '--datagram', '--size', '100'], { timeout: 15_000 });
     assert.match(dg.stdout, /100 bytes over datagrams/);
     assert.match(dg.stdout, /3 probes sent, 3 answered/);
     while (!/close 127\.0\.0\.1:\d+ .*/.test(out)) await new Promise((r) => setTimeout(r, 20));
