@@ -38,6 +38,7 @@ interface SoakCliOptions {
   json?: boolean;
   faultCorruptRetransmission?: number;
   record?: string;
+  pcap?: string;
 }
 
 /** Wraps a parser so its message becomes commander's one-line "argument ... is invalid" error. */
@@ -98,6 +99,7 @@ export async function runSoakCommand(opts: SoakCliOptions, io: CliIo): Promise<n
   // Replay logs: of every seed with --record; otherwise of failing seeds only, in one temporary directory (a later
   // failing run of the same seed replaces them).
   base.record = opts.record !== undefined ? { dir: opts.record } : { dir: join(tmpdir(), 'stevens-soak-logs'), failingOnly: true };
+  if (opts.pcap !== undefined) base.pcap = { dir: opts.pcap };
   const workers = Math.min(opts.workers ?? defaultWorkers(), seeds.length);
   const desc = { base, seeds, shard: opts.shard, workers, wallMs: 0 } satisfies SweepDescription;
 
@@ -154,6 +156,7 @@ export function registerSoak(program: Command, io: CliIo): void {
     .addOption(new Option('--workload <name>', `workload mix (default ${d.workload})`).choices(WORKLOADS as string[]))
     .option('--workers <n>', 'worker threads (default: one per core)', intIn(1, 1024, 'a number of workers'))
     .option('--json', 'print one JSON object instead of the summary')
+    .option('--pcap <dir>', 'write one pcapng capture per simulated link (TCP view, drops commented) as DIR/seed-<n>/<link>.pcapng')
     .option('--record <dir>', "save every endpoint's replay log of every seed as DIR/seed-<n>/<host>.stvlog (without it, only failing seeds' logs are saved, under <tmpdir>/stevens-soak-logs)")
     .addOption(new Option('--fault-corrupt-retransmission <n>', "test only: plant a bug that corrupts each endpoint's Nth retransmission").argParser(intIn(1, 1e9, 'a retransmission number')).hideHelp())
     .exitOverride((err) => {

@@ -23,7 +23,8 @@
 //   the harness aborts that connection and goes on.
 // - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
 import { createHash, type Hash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { CaptureRecorder, SimCapture } from '../capture/index.js';
 import { dirname, join } from 'node:path';
 import { FileSink, RecordingEndpoint } from '../replay/index.js';
 import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
@@ -197,8 +198,40 @@ class Soak {
       for (const p of drawPartitions(opts.seed, k, opts.durationMs)) this.sim.partition(ctx.host, this.server.host, p.fromMs, p.toMs);
       this.clients.push(ctx);
     }
+    if (opts.pcap) this.startCaptures(opts.pcap.dir);
     const params = { workload, durationMs: opts.durationMs, maxDatagramBytes: MAX_DATAGRAM_DRAW };
     for (let slot = 0; slot < opts.connections; slot++) this.planners.push(new SlotPlanner(opts.seed, slot, params));
+  }
+
+  private readonly captures: Array<{ cap: SimCapture; rec: CaptureRecorder; fd: number }> = [];
+
+  /** --pcap: one capture per link, written as the run goes (synchronously: a run is one thread's work). */
+  private startCaptures(dir: string): void {
+    const folder = join(dir, `seed-${this.seed}`);
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(folder, { recursive: true });
+    const byLink = new Map<string, SimCapture>();
+    for (const link of this.sim.links) {
+      const fd = openSync(join(folder, `${link.name.replace('->', '_to_')}.pcapng`), 'w');
+      const rec = new CaptureRecorder((chunk: Uint8Array) => void writeSync(fd, chunk), { view: 'tcp', comment: `stevens soak seed ${this.seed}, link ${link.name}` });
+      const cap = new SimCapture(rec, { at: 'wire' });
+      byLink.set(link.name, cap);
+      this.captures.push({ cap, rec, fd });
+    }
+    const previous = this.sim.onPacket;
+    this.sim.onPacket = (pe: PacketEvent) => {
+      previous?.(pe);
+      byLink.get(pe.link.name)?.onPacket(pe);
+    };
+  }
+
+  private closeCaptures(): void {
+    for (const c of this.captures) {
+      c.cap.flush();
+      c.rec.close();
+      closeSync(c.fd);
+    }
+    this.captures.length = 0;
   }
 
   /** A host's endpoint; with the record option, one recording into `<dir>/seed-<seed>/<name>.stvlog`. */
@@ -250,6 +283,7 @@ class Soak {
       // The simulator or the harness itself threw (the core's own exceptions are caught at the node).
       this.exception(e, 'simulation');
     }
+    this.closeCaptures();
     this.finish(performance.now() - t0);
     return this.result;
   }

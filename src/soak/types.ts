@@ -30,6 +30,8 @@ export interface SoakOptions {
    * passing seed leaves none: a failing seed is run again recording (a run is a function of its options).
    */
   record?: { dir: string; failingOnly?: boolean };
+  /** Captures: one pcapng file per simulated link (TCP view) in `<dir>/seed-<seed>/`, drops commented. */
+  pcap?: { dir: string };
   /** A connection with no application-visible event for this long while unfinished is a violation (default 15 min). */
   progressBoundMs?: number;
   /** After the workload ends, how long the run may take to let every connection finish (default 30 min). */
