@@ -1,5 +1,7 @@
 // IPv4 and IPv6 headers, the Internet checksum (RFC 1071) and the TCP/UDP pseudo-header (RFC 9293 3.1,
 // RFC 768, RFC 8200 8.1): enough to re-frame stevens traffic as packets any capture tool understands.
+import { bytesToIpv4, bytesToIpv6 } from '../ip/address.js';
+import { finishChecksum, onesSum as rawOnesSum } from '../ip/checksum.js';
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
@@ -82,43 +84,17 @@ export function addressBytes(address: string): Uint8Array {
 
 /** Text form of 4 or 16 address bytes (IPv6 compressed as RFC 5952 recommends). */
 export function formatAddress(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((b[i]! << 8) | b[i + 1]!);
-  // The longest run of two or more zero words becomes '::'.
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (bestAt < 0) return hex(words);
-  return `${hex(words.slice(0, bestAt))}::${hex(words.slice(bestAt + bestLen))}`;
+  return b.length === 4 ? bytesToIpv4(b, 0) : bytesToIpv6(b, 0);
 }
 
 /** The one's-complement sum of bytes[start, end) folded to 16 bits, added to `initial` (not complemented). */
 export function onesSum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
-  let sum = initial;
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (i < end) sum += bytes[i]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
+  return ~finishChecksum(rawOnesSum(bytes, start, end, initial)) & 0xffff;
 }
 
-/** RFC 1071: the complement of the one's-complement sum. */
+/** RFC 1071: the complement of the one's-complement sum (src/ip/checksum.ts does the arithmetic). */
 export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.length, initial = 0): number {
-  return ~onesSum(bytes, start, end, initial) & 0xffff;
+  return finishChecksum(rawOnesSum(bytes, start, end, initial));
 }
 
 /** The pseudo-header's sum for TCP or UDP over IPv4 (RFC 9293 3.1) or IPv6 (RFC 8200 8.1). */
