@@ -173,6 +173,7 @@ async function tryOne(socket: Socket, address: string, port: number, timeoutMs: 
   driver.tap = cap?.tap;
   try {
     await driver.bind({ type: v6 ? 'udp6' : 'udp4', address: v6 ? '::' : '0.0.0.0', port: 0 });
+    await driver.connectSocket({ address, port });
   } catch (err) {
     await driver.close();
     return { outcome: 'error', error: (err as Error).message };
@@ -212,7 +213,9 @@ async function tryOne(socket: Socket, address: string, port: number, timeoutMs: 
         fail({ outcome: code === 'ECONNREFUSED' ? 'refused' : code === 'ECONNRESET' ? 'reset' : code === 'ETIMEDOUT' ? 'timeout' : 'error', error: ev.error?.message });
       }
     };
-    const onError = (err: Error) => fail({ outcome: 'error', error: err.message });
+    // The socket is connected to the peer, so an ICMP port unreachable comes back as ECONNREFUSED: a dead
+    // address fails at once instead of after connectTimeoutMs.
+    const onError = (err: NodeJS.ErrnoException) => fail({ outcome: err.code === 'ECONNREFUSED' ? 'refused' : 'error', error: err.message });
     driver.on('event', onEvent);
     driver.on('error', onError);
     const timer = setTimeout(() => {

@@ -156,13 +156,31 @@ export class Driver extends EventEmitter<DriverEvents> {
     this.counters.datagramsOut++;
     if (this.tap !== undefined) this.tapDatagram('out', socket, remote, bytes);
     this.sendsInFlight++;
-    socket.send(bytes, remote.port, address, (err) => {
+    const done = (err: Error | null) => {
       if (--this.sendsInFlight === 0) this.sendsDrained?.();
       if (err) {
         this.counters.sendErrors++;
         this.onSocketError(err);
       }
+    };
+    // A socket connected to this very peer sends without an address (cheaper: no lookup step per datagram).
+    if (this.connectedTo !== undefined && this.connectedTo.port === remote.port && this.connectedTo.address === remote.address && socket === this.sockets[0]) socket.send(bytes, done);
+    else socket.send(bytes, remote.port, address, done);
+  }
+
+  private connectedTo: Remote | undefined;
+
+  /**
+   * A client talks to one peer only: connect its (only) socket to it, so sends carry no address and datagrams
+   * from anyone else are filtered by the kernel. Call after bind().
+   */
+  async connectSocket(remote: Remote): Promise<void> {
+    const socket = this.sockets[0];
+    if (socket === undefined || this.sockets.length !== 1) return;
+    await new Promise<void>((resolve, reject) => {
+      socket.connect(remote.port, remote.address, (err?: Error) => (err ? reject(err) : resolve()));
     });
+    this.connectedTo = { address: remote.address, port: remote.port };
   }
 
   private tapDatagram(direction: 'in' | 'out', socket: UdpSocket, remote: Remote, bytes: Uint8Array): void {
