@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
 import { RecordingEndpoint, recordingEndpoint, type RecordOption } from '../replay/recorder.js';
 import { monotonicMs } from './clock.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 /** PERF-NOTES: 4 MiB socket buffers keep up with a fast sender (the kernel caps them at rmem_max/wmem_max). */
 const SOCKET_BUFFER_BYTES = 4 << 20;
@@ -40,8 +41,11 @@ export class Driver extends EventEmitter<DriverEvents> {
   readonly endpoint: Endpoint;
   private readonly sockets: UdpSocket[] = [];
   private readonly socketTypes: SocketType[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private timerAtMs = Infinity;
+  private readonly timer = new DeadlineTimer(() => {
+    if (this.closed) return;
+    this.endpoint.handleTimeout(monotonicMs());
+    this.flush();
+  });
   private flushScheduled = false;
   private closed = false;
   /** Sends handed to the kernel whose callbacks have not come back: closing waits for them. */
@@ -193,29 +197,9 @@ export class Driver extends EventEmitter<DriverEvents> {
   }
 
   private armTimer(): void {
-    const at = this.endpoint.pollTimeoutMs();
-    if (at === undefined) {
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAtMs = Infinity;
-      return;
-    }
-    // A timer already armed earlier than the new deadline stays: when it fires, nothing is due and it is
-    // re-armed. Deadlines mostly move later (each ACK restarts the RTO), so this avoids a timer per datagram.
-    if (this.timer !== undefined && this.timerAtMs <= at) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerAtMs = at;
-    const delay = Math.max(0, at - monotonicMs());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAtMs = Infinity;
-      if (this.closed) return;
-      this.endpoint.handleTimeout(monotonicMs());
-      this.flush();
-    }, Math.ceil(delay));
-    // The timer alone must not keep the process alive once the application is done.
-    this.timer.unref();
+    this.timer.arm(this.endpoint.pollTimeoutMs());
   }
+
 
   /** Close the sockets after the sends already queued have left (connections are not told). */
   async close(): Promise<void> {
@@ -223,7 +207,7 @@ export class Driver extends EventEmitter<DriverEvents> {
     this.flush();
     this.closed = true;
     if (this.endpoint instanceof RecordingEndpoint) this.endpoint.closeLog();
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer.cancel();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));
     await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -11,6 +11,7 @@ import { Prng } from '../core/prng.js';
 import { bytesToIpv6, ipv6ToBytes } from '../ip/address.js';
 import { datagramToIp, ipToDatagram } from '../ip/framing.js';
 import { monotonicMs } from '../node/clock.js';
+import { DeadlineTimer } from '../node/deadline-timer.js';
 import type { PacketRecorder } from './pcap.js';
 
 const SOCKET_BUFFER_BYTES = 4 << 20;
@@ -71,8 +72,16 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
   private socket: UdpSocket | undefined;
   private socatPort = 0;
   private ident = 1;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAtMs = Infinity;
+  private readonly timer = new DeadlineTimer(() => {
+    // After this turn's I/O: when the process was stalled (GC, a busy machine) past a deadline, the packets
+    // that arrived meanwhile (ACKs) are handled before the timer, so an RTO that they make moot does not fire
+    // and retransmit spuriously. setImmediate runs after the poll phase, which reads the socket.
+    setImmediate(() => {
+      if (this.closed) return;
+      this.endpoint.handleTimeout(monotonicMs());
+      this.flush();
+    });
+  });
   private flushScheduled = false;
   private closed = false;
   private sendsInFlight = 0;
@@ -225,32 +234,7 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
   }
 
   private armTimer(): void {
-    const at = this.endpoint.pollTimeoutMs();
-    if (at === undefined) {
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAtMs = Infinity;
-      return;
-    }
-    if (this.timer !== undefined && this.timerAtMs <= at) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerAtMs = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerAtMs = Infinity;
-        // After this turn's I/O: when the process was stalled (GC, a busy machine) past a deadline, the packets
-        // that arrived meanwhile (ACKs) are handled before the timer, so an RTO that they make moot does not fire
-        // and retransmit spuriously. setImmediate runs after the poll phase, which reads the socket.
-        setImmediate(() => {
-          if (this.closed) return;
-          this.endpoint.handleTimeout(monotonicMs());
-          this.flush();
-        });
-      },
-      Math.ceil(Math.max(0, at - monotonicMs())),
-    );
-    this.timer.unref();
+    this.timer.arm(this.endpoint.pollTimeoutMs());
   }
 
   /** Stop: the sends already handed to the socket leave, then the socket closes (connections are not told). */
@@ -258,7 +242,7 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer.cancel();
     if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));
     const socket = this.socket;
     if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
