@@ -3,6 +3,7 @@
 import { dirname } from 'node:path';
 import { merge, newHistogram, quantile, type Histogram } from './histogram.js';
 import { formatDuration, reproduceCommand } from './options.js';
+import { emptyTallies } from './tallies.js';
 import type { SoakOptions, SoakResult } from './types.js';
 
 export interface SweepDescription {
@@ -40,14 +41,7 @@ export function totals(results: SoakResult[]): Totals {
     failedSeeds: results.filter((r) => r.violationCount > 0).map((r) => r.seed),
     simulatedMs: 0,
     wallMsSum: 0,
-    lifetimes: { started: 0, clean: 0, aborted: 0, failed: 0, unfinished: 0, errors: {}, portReuse: 0 },
-    bytes: { up: { written: 0, read: 0 }, down: { written: 0, read: 0 } },
-    messages: { sent: 0, delivered: 0 },
-    datagrams: { sent: 0, delivered: 0, refused: 0 },
-    segments: { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 },
-    latency: { tcp: newHistogram(), game: newHistogram() },
-    datagramLatency: newHistogram(),
-    links: { sent: 0, delivered: 0, duplicated: 0, corrupted: 0, dropped: {} },
+    ...emptyTallies(),
     violations: 0,
     violationsByKind: {},
   };

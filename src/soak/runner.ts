@@ -29,7 +29,8 @@ import { dirname, join } from 'node:path';
 import { FileSink, RecordingEndpoint } from '../replay/index.js';
 import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
 import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent, type SansIoNode, type SimHost } from '../sim/index.js';
-import { newHistogram, record, type Histogram } from './histogram.js';
+import { record } from './histogram.js';
+import { emptyTallies } from './tallies.js';
 import { checkDatagram, encodeDatagram, HEADER_BYTES, StreamChecker, StreamLedger, type DatagramLedger } from './stream.js';
 import type { SoakOptions, SoakProgress, SoakResult, Violation, ViolationKind } from './types.js';
 import { CONFIG_VARIANTS, deriveSeed, drawPartitions, SlotPlanner, type LifetimePlan, type SidePlan } from './workload.js';
@@ -971,7 +972,6 @@ export function fmtMs(ms: number): string {
 }
 
 function emptyResult(opts: SoakOptions, workload: SoakResult['workload']): SoakResult {
-  const hist = (): Histogram => newHistogram();
   return {
     seed: opts.seed,
     profile: opts.profile,
@@ -981,14 +981,7 @@ function emptyResult(opts: SoakOptions, workload: SoakResult['workload']): SoakR
     simulatedMs: 0,
     wallMs: 0,
     events: 0,
-    lifetimes: { started: 0, clean: 0, aborted: 0, failed: 0, unfinished: 0, errors: {}, portReuse: 0 },
-    bytes: { up: { written: 0, read: 0 }, down: { written: 0, read: 0 } },
-    messages: { sent: 0, delivered: 0 },
-    datagrams: { sent: 0, delivered: 0, refused: 0 },
-    segments: { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 },
-    latency: { tcp: hist(), game: hist() },
-    datagramLatency: hist(),
-    links: { sent: 0, delivered: 0, duplicated: 0, corrupted: 0, dropped: {} },
+    ...emptyTallies(),
     violations: [],
     violationCount: 0,
     violationsByKind: {},

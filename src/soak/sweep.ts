@@ -2,7 +2,7 @@
 // time; a run is single-threaded and deterministic, so where it runs changes nothing in its result).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { newHistogram } from './histogram.js';
+import { emptyTallies } from './tallies.js';
 import type { SoakOptions, SoakResult } from './types.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
@@ -131,14 +131,7 @@ export function failedResult(base: Omit<SoakOptions, 'seed'>, seed: number, mess
     simulatedMs: 0,
     wallMs: 0,
     events: 0,
-    lifetimes: { started: 0, clean: 0, aborted: 0, failed: 0, unfinished: 0, errors: {}, portReuse: 0 },
-    bytes: { up: { written: 0, read: 0 }, down: { written: 0, read: 0 } },
-    messages: { sent: 0, delivered: 0 },
-    datagrams: { sent: 0, delivered: 0, refused: 0 },
-    segments: { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 },
-    latency: { tcp: newHistogram(), game: newHistogram() },
-    datagramLatency: newHistogram(),
-    links: { sent: 0, delivered: 0, duplicated: 0, corrupted: 0, dropped: {} },
+    ...emptyTallies(),
     violations: [{ kind: 'exception', atMs: 0, message, ...(stack !== undefined ? { stack } : {}) }],
     violationCount: 1,
     violationsByKind: { exception: 1 },

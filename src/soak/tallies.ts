@@ -1,0 +1,19 @@
+// The counters a soak result and the totals of a sweep share, all at zero: one definition for the runner, the
+// sweep's stand-in for a failed seed, and the report's totals.
+import { newHistogram } from './histogram.js';
+import type { SoakResult } from './types.js';
+
+export type Tallies = Pick<SoakResult, 'lifetimes' | 'bytes' | 'messages' | 'datagrams' | 'segments' | 'latency' | 'datagramLatency' | 'links'>;
+
+export function emptyTallies(): Tallies {
+  return {
+    lifetimes: { started: 0, clean: 0, aborted: 0, failed: 0, unfinished: 0, errors: {}, portReuse: 0 },
+    bytes: { up: { written: 0, read: 0 }, down: { written: 0, read: 0 } },
+    messages: { sent: 0, delivered: 0 },
+    datagrams: { sent: 0, delivered: 0, refused: 0 },
+    segments: { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 },
+    latency: { tcp: newHistogram(), game: newHistogram() },
+    datagramLatency: newHistogram(),
+    links: { sent: 0, delivered: 0, duplicated: 0, corrupted: 0, dropped: {} },
+  };
+}
