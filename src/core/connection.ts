@@ -627,13 +627,12 @@ export class Connection {
     // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no data, and leaves the window alone.
     const duplicate = !advanced && ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & (FIN | SYN)) && window === this.sndWnd && !this.board.isEmpty;
     if (duplicate) this.counters.duplicateAcks++;
-    let ackedBytes = 0;
-    if (advanced) ackedBytes = this.onNewAck(nowMs, seg, ack, collect);
+    if (advanced) this.onNewAck(nowMs, seg, ack, collect);
 
     // Loss detection and recovery (part of the ACK's meaning, before the window decides what may be sent).
     // (A D-SACK after everything was acknowledged still matters: it may undo the episode.)
     if (!this.board.isEmpty || advanced || sack !== undefined) {
-      const info: AckInfo = { ack, advanced, ackedBytes, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined, delivered, srttMs: this.rtt.srttMs };
+      const info: AckInfo = { ack, advanced, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined, delivered, srttMs: this.rtt.srttMs };
       const before = this.recovery.state;
       this.recovery.onAck(nowMs, info, this.mssBytes, this.sndNxt);
       this.armReorderTimer(nowMs);
@@ -672,8 +671,8 @@ export class Connection {
     return this.state !== 'CLOSED';
   }
 
-  /** SND.UNA moves: release acknowledged bytes, sample the RTT, restart the timer. Returns data bytes acked. */
-  private onNewAck(nowMs: number, seg: TcpSegment, ack: number, onDelivered: ((s: SentSegment) => void) | undefined): number {
+  /** SND.UNA moves: release acknowledged bytes, sample the RTT, restart the timer. */
+  private onNewAck(nowMs: number, seg: TcpSegment, ack: number, onDelivered: ((s: SentSegment) => void) | undefined): void {
     const pipeBefore = this.recovery.pipeBytes(this.mssBytes);
     // Bytes of data (not SYN/FIN) newly acknowledged leave the send buffer.
     const dataEnd = seqAdd(this.sndBufSeq, this.sendBuffer.lengthBytes);
@@ -730,7 +729,6 @@ export class Connection {
           break;
       }
     }
-    return dataAcked;
   }
 
   /** The handshake's RTT: from the timestamp echo, or from the SYN if it was sent once (Karn). */

@@ -15,7 +15,6 @@ export interface AckInfo {
   ack: number;
   /** The ACK moved SND.UNA. */
   advanced: boolean;
-  ackedBytes: number;
   /** RFC 5681 2's duplicate ACK. */
   duplicate: boolean;
   sack: SackUpdate | undefined;
