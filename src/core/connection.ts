@@ -16,7 +16,7 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { isSynchronized, type TcpState } from './state.js';
 import { Timer, TimerTable } from './timers.js';
 import { fromPlain, restoreFields, saveFields, toPlain, type Plain } from './snapshot.js';
-import { allocSegmentDatagram, encodeUnreliableDatagram, sealDatagram, CRC_BYTES, DATAGRAM_HEADER_BYTES, ENCAP_HEADER_BYTES } from './wire/encapsulation.js';
+import { allocSegmentDatagram, allocSynchronizedSegmentDatagram, encodeUnreliableDatagram, sealDatagram, CRC_BYTES, DATAGRAM_HEADER_BYTES, ENCAP_HEADER_BYTES } from './wire/encapsulation.js';
 import { optionsLength, maxSackBlocks } from './wire/tcp-options.js';
 import { TCP_HEADER_BYTES } from './wire/tcp-header.js';
 import { ACK, FIN, PSH, RST, SYN, type SackBlock, type TcpOptions, type TcpSegment } from './wire/segment.js';
@@ -46,6 +46,7 @@ const TIMESTAMP_OPTION_BYTES = 12;
 const CHALLENGE_ACKS_PER_S = 10;
 const TCP_MAX_WINDOW_FIELD = 65535;
 const EMPTY = new Uint8Array(0);
+const NONE_DELIVERED: SentSegment[] = [];
 
 export interface ConnectionStats {
   id: number;
@@ -144,6 +145,10 @@ export class Connection {
   private peerFinSeq: number | undefined;
   private peerFinDone = false;
   private lastAckSent = 0;
+  /** The window (bytes, scaled) of the last segment sent, for the trace. */
+  private lastWindowSentBytes = 0;
+  /** What an ACK meant, handed to loss recovery (which keeps nothing of it): one object, refilled per ACK. */
+  private readonly ackInfo: AckInfo = { ack: 0, advanced: false, duplicate: false, sack: undefined, tsEcho: undefined, delivered: NONE_DELIVERED, srttMs: 0 };
 
   // --- Negotiated options. ---
   private localMss: number;
@@ -617,7 +622,8 @@ export class Connection {
     const window = seg.window << this.sndShift;
     let sack: SackUpdate | undefined;
     const blocks = seg.options.sack;
-    const delivered: SentSegment[] = [];
+    // Only RACK wants the delivered segments: the common case allocates no list and no callback.
+    const delivered: SentSegment[] = this.recovery.rack !== undefined ? [] : NONE_DELIVERED;
     const collect = this.recovery.rack !== undefined ? (s: SentSegment) => delivered.push(s) : undefined;
     if (this.sackOk && blocks !== undefined && blocks.length > 0) {
       sack = this.board.applySack(blocks, ack, collect);
@@ -632,7 +638,14 @@ export class Connection {
     // Loss detection and recovery (part of the ACK's meaning, before the window decides what may be sent).
     // (A D-SACK after everything was acknowledged still matters: it may undo the episode.)
     if (!this.board.isEmpty || advanced || sack !== undefined) {
-      const info: AckInfo = { ack, advanced, duplicate, sack, tsEcho: this.tsOk ? seg.options.timestamp?.echo : undefined, delivered, srttMs: this.rtt.srttMs };
+      const info = this.ackInfo;
+      info.ack = ack;
+      info.advanced = advanced;
+      info.duplicate = duplicate;
+      info.sack = sack;
+      info.tsEcho = this.tsOk ? seg.options.timestamp?.echo : undefined;
+      info.delivered = delivered;
+      info.srttMs = this.rtt.srttMs;
       const before = this.recovery.state;
       this.recovery.onAck(nowMs, info, this.mssBytes, this.sndNxt);
       this.armReorderTimer(nowMs);
@@ -643,6 +656,8 @@ export class Connection {
         this.host.wantsTransmit(this);
       }
       if (duplicate || sack !== undefined) this.host.wantsTransmit(this);
+      info.sack = undefined;
+      info.delivered = NONE_DELIVERED;
     }
 
     // RFC 9293 3.10.7.4: update the send window from the newest segment only.
@@ -682,11 +697,7 @@ export class Connection {
       this.sndBufSeq = seqAdd(this.sndBufSeq, dataAcked);
     }
     // RFC 6298 3 (Karn): only segments sent once give samples, unless timestamps identify the transmission.
-    let newestOnceSentMs = -1;
-    this.board.acknowledge(ack, (s) => {
-      if (s.xmits === 1 && s.sentMs > newestOnceSentMs) newestOnceSentMs = s.sentMs;
-      onDelivered?.(s);
-    });
+    const newestOnceSentMs = this.board.acknowledge(ack, onDelivered);
     const ts = seg.options.timestamp;
     if (this.tsOk && ts !== undefined && ts.echo !== 0) {
       // RFC 7323 4.1: every ACK that acknowledges new data gives a sample, retransmissions included.
@@ -1224,12 +1235,12 @@ export class Connection {
     let flags = ACK;
     if (fin) flags |= FIN;
     if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
-    const { bytes, window, ack } = this.buildSegment(nowMs, seq, flags, len);
+    const bytes = this.buildSegment(nowMs, seq, flags, len);
     if (len > 0) this.sendBuffer.copy(seqDiff(seq, this.sndBufSeq), bytes, bytes.length - CRC_BYTES - len, len);
     // A planted bug for testing the lab (EndpointOptions.faults): the CRC is computed after, so it is accepted.
     if (corrupt) bytes[bytes.length - CRC_BYTES - len] ^= 0x01;
     sealDatagram(bytes);
-    this.afterSend(nowMs, seq, ack, flags, len, window, retransmit);
+    this.afterSend(nowMs, seq, this.lastAckSent, flags, len, this.lastWindowSentBytes, retransmit);
     return bytes;
   }
 
@@ -1250,33 +1261,32 @@ export class Connection {
   }
 
   private sendBareAck(nowMs: number, seq: number): Uint8Array {
-    const { bytes, window, ack } = this.buildSegment(nowMs, seq, ACK, 0);
+    const bytes = this.buildSegment(nowMs, seq, ACK, 0);
     sealDatagram(bytes);
-    this.afterSend(nowMs, seq, ack, ACK, 0, window, false);
+    this.afterSend(nowMs, seq, this.lastAckSent, ACK, 0, this.lastWindowSentBytes, false);
     return bytes;
   }
 
-  /** Header with ACK, window and options for a synchronized state; the payload is copied by the caller. */
-  private buildSegment(nowMs: number, seq: number, flags: number, payloadBytes: number): { bytes: Uint8Array; window: number; ack: number } {
+  /**
+   * Header with ACK, window and options for a synchronized state; the payload is copied by the caller. The ACK
+   * and window it carries are left in lastAckSent and lastWindowSentBytes.
+   */
+  private buildSegment(nowMs: number, seq: number, flags: number, payloadBytes: number): Uint8Array {
     const rb = this.receiveBuffer;
-    const options: TcpOptions = {};
-    if (this.tsOk) options.timestamp = { value: this.tsNow(nowMs), echo: this.tsRecent };
+    let sack: SackBlock[] | undefined;
     if (this.sackOk && (rb.hasOutOfOrder || this.pendingDsack !== undefined)) {
       const max = maxSackBlocks(this.tsOk);
       // RFC 2883: a D-SACK block goes first, then the usual blocks, most recent first.
-      const blocks = this.pendingDsack !== undefined ? [this.pendingDsack, ...rb.sackBlocks(max - 1)] : rb.sackBlocks(max);
+      sack = this.pendingDsack !== undefined ? [this.pendingDsack, ...rb.sackBlocks(max - 1)] : rb.sackBlocks(max);
       this.pendingDsack = undefined;
-      options.sack = blocks;
     }
     const windowField = this.windowFieldToAdvertise();
     const ack = rb.rcvNxt;
-    const bytes = allocSegmentDatagram(
-      { srcPort: this.localPort, dstPort: this.remotePort, seq, ack, flags, window: windowField, checksum: 0, urgentPointer: 0, options },
-      payloadBytes,
-    );
+    const bytes = allocSynchronizedSegmentDatagram(this.localPort, this.remotePort, seq, ack, flags, windowField, this.tsOk, this.tsNow(nowMs), this.tsRecent, sack, payloadBytes);
     this.rcvAdvRight = seqMax(this.rcvAdvRight, seqAdd(ack, windowField << this.rcvShift));
     this.lastAckSent = ack;
-    return { bytes, window: windowField << this.rcvShift, ack };
+    this.lastWindowSentBytes = windowField << this.rcvShift;
+    return bytes;
   }
 
   /**
@@ -1515,7 +1525,7 @@ export class Connection {
 }
 
 /** Members a snapshot saves on their own (or that the endpoint rebuilds). */
-const CONNECTION_REFS = ['host', 'config', 'remote', 'sendBuffer', 'receiveBuffer', 'board', 'recovery', 'rtt', 'cc', 'timers', 'heapIndex', 'heapDeadlineMs', 'queuedForTransmit', 'queuedForTimers'] as const;
+const CONNECTION_REFS = ['host', 'config', 'remote', 'sendBuffer', 'receiveBuffer', 'board', 'recovery', 'rtt', 'cc', 'timers', 'heapIndex', 'heapDeadlineMs', 'queuedForTransmit', 'queuedForTimers', 'ackInfo'] as const;
 const RECOVERY_REFS = ['board', 'cc', 'sackOk', 'rack'] as const;
 
 /** RFC 9293 3.10.7.4: the four cases of segment acceptability. */

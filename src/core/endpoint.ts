@@ -8,7 +8,8 @@ import { Prng } from './prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
 import { fromPlain, toPlain, type Plain } from './snapshot.js';
-import { allocSegmentDatagram, decodeDatagram, sealDatagram } from './wire/encapsulation.js';
+import { Fifo } from './fifo.js';
+import { allocSegmentDatagram, checkEncapsulation, KIND_SEGMENT, parseDatagramBody, parseSegmentBody, sealDatagram } from './wire/encapsulation.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
 
 export interface EndpointOptions extends Partial<ConnectionConfig> {
@@ -104,8 +105,7 @@ export class Endpoint {
   private eventHead = 0;
   private readonly control: Transmit[] = [];
   /** Connections that may have something to send, in turn (a flag on each keeps it in the queue once). */
-  private pending: Connection[] = [];
-  private pendingHead = 0;
+  private readonly pending = new Fifo<Connection>();
   /** Datagrams the connection at the head has sent in a row; after BURST it goes to the back. */
   private burst = 0;
   /** Connections whose deadlines changed since the heap was last updated. */
@@ -184,19 +184,24 @@ export class Endpoint {
    */
   handleDatagram(nowMs: number, remote: Remote, bytes: Uint8Array): void {
     this.counters.datagramsReceived++;
-    const decoded = decodeDatagram(bytes);
-    if (!decoded.ok) {
-      this.countDrop(decoded.reason, nowMs, remote);
+    const kind = checkEncapsulation(bytes);
+    if (typeof kind === 'string') {
+      this.countDrop(kind, nowMs, remote);
       return;
     }
-    const d = decoded.value;
-    if (d.kind === 'datagram') {
+    if (kind === KIND_SEGMENT) {
+      const seg = parseSegmentBody(bytes);
+      if (typeof seg === 'string') this.countDrop(seg, nowMs, remote);
+      else this.handleSegment(nowMs, remote, seg);
+      return;
+    }
+    const d = parseDatagramBody(bytes);
+    if (typeof d === 'string') this.countDrop(d, nowMs, remote);
+    else {
       const conn = this.peerFor(remote, false)?.connections.get(d.dstPort * 65536 + d.srcPort);
       if (conn === undefined) this.countDrop('datagram-no-connection', nowMs, remote);
       else conn.receiveDatagram(d.payload);
-      return;
     }
-    this.handleSegment(nowMs, remote, d.segment);
   }
 
   private handleSegment(nowMs: number, remote: Remote, seg: TcpSegment): void {
@@ -267,22 +272,21 @@ export class Endpoint {
       this.counters.datagramsSent++;
       return this.control.shift();
     }
-    while (this.pendingHead < this.pending.length) {
-      const conn = this.pending[this.pendingHead]!;
+    for (let conn = this.pending.peek(); conn !== undefined; conn = this.pending.peek()) {
       // Cleared first, so a connection that asks again while being polled is queued again, not lost.
       conn.queuedForTransmit = false;
       const bytes = conn.pollTransmit(nowMs);
       this.markTimers(conn);
       if (bytes === undefined) {
-        this.pendingHead++;
+        this.pending.shift();
         this.burst = 0;
       } else if (conn.queuedForTransmit) {
         // Queued again behind: this entry is done.
-        this.pendingHead++;
+        this.pending.shift();
         this.burst = 0;
       } else if (++this.burst >= BURST) {
         // Round-robin between connections that have more to send.
-        this.pendingHead++;
+        this.pending.shift();
         this.queueTransmit(conn);
         this.burst = 0;
       } else {
@@ -298,11 +302,6 @@ export class Endpoint {
         this.counters.datagramsSent++;
         return { remote: conn.remote, bytes };
       }
-    }
-    // Everything was polled: empty the queue (only when it had entries; setting length is not free).
-    if (this.pendingHead > 0) {
-      this.pending.length = 0;
-      this.pendingHead = 0;
     }
     return undefined;
   }
@@ -389,7 +388,7 @@ export class Endpoint {
       halfOpen: half,
       connections: conns.map((c) => c.snapshot()),
       forgotten: forgotten.map((c) => c.snapshot()),
-      pending: this.pending.slice(this.pendingHead).filter((c) => c.queuedForTransmit).map((c) => c.id),
+      pending: this.pending.toArray().filter((c) => c.queuedForTransmit).map((c) => c.id),
       burst: this.burst,
       heap: this.heap.order().map((c) => c.id),
       events: this.events.slice(this.eventHead).map((e) => toPlain({ ...e, connection: e.connection.id })),
@@ -500,10 +499,6 @@ export class Endpoint {
   private queueTransmit(conn: Connection): void {
     if (conn.queuedForTransmit) return;
     conn.queuedForTransmit = true;
-    if (this.pendingHead > 64 && this.pendingHead * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
     this.pending.push(conn);
   }
 

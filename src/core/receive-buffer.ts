@@ -1,6 +1,7 @@
 // The receive buffer: in-order bytes the application has not read, then out-of-order ranges placed where they
 // belong (reassembly), all inside the advertised window. Also the source of SACK blocks (RFC 2018).
 import { ByteRing } from './byte-ring.js';
+import { Fifo } from './fifo.js';
 import { allocBytes } from './slab.js';
 import { fromPlain, toPlain, type Plain } from './snapshot.js';
 import { seqAdd, seqDiff, seqLe, seqLt, seqMax, seqMin } from './seq.js';
@@ -29,8 +30,7 @@ export class ReceiveBuffer {
    * first out-of-order arrival moves them into the ring. The caller must not reuse a datagram's memory after
    * handing it to the endpoint (Node's dgram gives each message its own).
    */
-  private chunks: Uint8Array[] = [];
-  private chunkHead = 0;
+  private readonly chunks = new Fifo<Uint8Array>();
   private chunkBytes = 0;
   /** RCV.NXT: the next in-order sequence number expected. */
   rcvNxt = 0;
@@ -111,7 +111,8 @@ export class ReceiveBuffer {
     const n = seqDiff(right, left);
     if (left === this.rcvNxt && this.ranges.length === 0) {
       // In order with no hole behind it: keep a view of the datagram instead of copying.
-      this.chunks.push(payload.subarray(srcOffset, srcOffset + n));
+      const view = srcOffset === 0 && n === payload.length ? payload : payload.subarray(srcOffset, srcOffset + n);
+      this.chunks.push(view);
       this.chunkBytes += n;
       this.readableBytes += n;
       this.rcvNxt = right;
@@ -145,11 +146,11 @@ export class ReceiveBuffer {
     if (n === 0) return EMPTY;
     this.readableBytes -= n;
     if (this.ringReadable === 0) {
-      const first = this.chunks[this.chunkHead]!;
+      const first = this.chunks.peek()!;
       if (first.length >= n) {
         this.chunkBytes -= n;
-        if (first.length === n) this.dropChunk();
-        else this.chunks[this.chunkHead] = first.subarray(n);
+        if (first.length === n) this.chunks.shift();
+        else this.chunks.replaceHead(first.subarray(n));
         return n === first.length ? first : first.subarray(0, n);
       }
     }
@@ -162,40 +163,28 @@ export class ReceiveBuffer {
     }
     let off = fromRing;
     while (off < n) {
-      const c = this.chunks[this.chunkHead]!;
+      const c = this.chunks.peek()!;
       const m = Math.min(c.length, n - off);
       out.set(m === c.length ? c : c.subarray(0, m), off);
       off += m;
       this.chunkBytes -= m;
-      if (m === c.length) this.dropChunk();
-      else this.chunks[this.chunkHead] = c.subarray(m);
+      if (m === c.length) this.chunks.shift();
+      else this.chunks.replaceHead(c.subarray(m));
     }
     return out;
-  }
-
-  private dropChunk(): void {
-    this.chunks[this.chunkHead++] = EMPTY;
-    if (this.chunkHead === this.chunks.length) {
-      this.chunks.length = 0;
-      this.chunkHead = 0;
-    } else if (this.chunkHead > 64 && this.chunkHead * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.chunkHead);
-      this.chunkHead = 0;
-    }
   }
 
   /** Something arrived out of order: the in-order views move into the ring behind its own readable bytes. */
   private flattenChunks(): void {
     this.ring.ensure(this.ringReadable + this.chunkBytes, this.ringReadable);
     let off = this.ringReadable;
-    for (let i = this.chunkHead; i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks.at(i);
       this.ring.write(off, c, 0, c.length);
       off += c.length;
     }
     this.ringReadable += this.chunkBytes;
-    this.chunks = [];
-    this.chunkHead = 0;
+    this.chunks.clear();
     this.chunkBytes = 0;
   }
 
@@ -204,9 +193,10 @@ export class ReceiveBuffer {
     const out = new Uint8Array(this.readableBytes);
     if (this.ringReadable > 0) this.ring.read(0, out, 0, this.ringReadable);
     let off = this.ringReadable;
-    for (let i = this.chunkHead; i < this.chunks.length; i++) {
-      out.set(this.chunks[i]!, off);
-      off += this.chunks[i]!.length;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks.at(i);
+      out.set(c, off);
+      off += c.length;
     }
     return out;
   }

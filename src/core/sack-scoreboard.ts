@@ -75,15 +75,20 @@ export class Scoreboard {
     this.outstandingBytes += seg.len;
   }
 
-  /** Cumulative ACK: drop every record below `ack`, trimming one that is acknowledged in part. */
-  acknowledge(ack: number, onAcked: (seg: SentSegment) => void): void {
+  /**
+   * Cumulative ACK: drop every record below `ack`, trimming one that is acknowledged in part. Returns when the
+   * newest wholly acknowledged record sent only once was sent (RFC 6298 3, Karn: the RTT sample), or -1.
+   */
+  acknowledge(ack: number, onAcked: ((seg: SentSegment) => void) | undefined): number {
+    let newestOnceSentMs = -1;
     while (this.head < this.segs.length) {
       const s = this.segs[this.head]!;
       const end = seqAdd(s.seq, s.len);
       if (seqLe(end, ack)) {
         this.forget(s);
         this.head++;
-        onAcked(s);
+        if (s.xmits === 1 && s.sentMs > newestOnceSentMs) newestOnceSentMs = s.sentMs;
+        onAcked?.(s);
         continue;
       }
       if (seqGt(ack, s.seq)) {
@@ -102,6 +107,7 @@ export class Scoreboard {
       this.head = 0;
     }
     if (this.highSackedEnd !== undefined && seqLe(this.highSackedEnd, ack)) this.highSackedEnd = undefined;
+    return newestOnceSentMs;
   }
 
   /** Mark what the SACK blocks cover (RFC 2018); a first block below `ack` or already SACKed is a D-SACK. */

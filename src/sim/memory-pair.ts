@@ -2,6 +2,7 @@
 // Deterministic from its seed; the link can delay, drop, duplicate and reorder by a seeded rule.
 // (The full bad-network simulator builds on the same idea with richer impairments.)
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
+import { Fifo } from '../core/fifo.js';
 import { Prng } from '../core/prng.js';
 
 export interface LinkImpairment {
@@ -30,7 +31,9 @@ export class MemoryPair {
   nowMs = 0;
   readonly delivered = [0, 0];
   readonly dropped = [0, 0];
-  private readonly queue: InFlight[] = [];
+  /** Datagrams on the link: a heap by (atMs, order), or without jitter (arrival order = send order) a FIFO. */
+  private readonly heap: InFlight[] = [];
+  private readonly fifo: Fifo<InFlight> | undefined;
   private order = 0;
   private readonly prng: Prng;
 
@@ -40,6 +43,7 @@ export class MemoryPair {
     private readonly link: LinkImpairment = { delayMs: 5 },
   ) {
     this.prng = new Prng(seed ^ 0x5eed);
+    this.fifo = link.jitterMs ? undefined : new Fifo();
     this.endpoints = [new Endpoint({ seed: seed * 2 + 1, ...options[0] }), new Endpoint({ seed: seed * 2 + 2, ...options[1] })];
   }
 
@@ -55,8 +59,7 @@ export class MemoryPair {
       if (next === undefined || next > limitMs) return done();
       this.nowMs = Math.max(this.nowMs, next);
       // One datagram at a time, each followed by a drain, as a socket driver does.
-      while (this.queue.length > 0 && this.queue[0]!.atMs <= this.nowMs) {
-        const d = heapPop(this.queue)!;
+      for (let d = this.popDue(); d !== undefined; d = this.popDue()) {
         this.endpoints[d.to].handleDatagram(this.nowMs, d.from, d.bytes);
         this.delivered[d.to]!++;
         this.drain(onEvent);
@@ -73,7 +76,8 @@ export class MemoryPair {
     let busy = true;
     while (busy) {
       busy = false;
-      for (const side of [0, 1] as const) {
+      for (let i = 0; i < 2; i++) {
+        const side = i as 0 | 1;
         const ep = this.endpoints[side];
         for (let ev = ep.pollEvent(); ev !== undefined; ev = ep.pollEvent()) {
           busy = true;
@@ -97,12 +101,25 @@ export class MemoryPair {
     const copies = l.duplicateRate && this.prng.nextFloat() < l.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const jitter = l.jitterMs ? this.prng.nextFloat() * l.jitterMs : 0;
-      heapPush(this.queue, { atMs: this.nowMs + l.delayMs + jitter, order: this.order++, to, from: this.addresses[from], bytes });
+      const d = { atMs: this.nowMs + l.delayMs + jitter, order: this.order++, to, from: this.addresses[from], bytes };
+      if (this.fifo !== undefined) this.fifo.push(d);
+      else heapPush(this.heap, d);
     }
   }
 
+  /** The next datagram due at or before now, taken off the link. */
+  private popDue(): InFlight | undefined {
+    const next = this.peekNext();
+    if (next === undefined || next.atMs > this.nowMs) return undefined;
+    return this.fifo !== undefined ? this.fifo.shift() : heapPop(this.heap);
+  }
+
+  private peekNext(): InFlight | undefined {
+    return this.fifo !== undefined ? this.fifo.peek() : this.heap[0];
+  }
+
   private nextTimeMs(): number | undefined {
-    let next = this.queue.length > 0 ? this.queue[0]!.atMs : Infinity;
+    let next = this.peekNext()?.atMs ?? Infinity;
     for (const ep of this.endpoints) {
       const t = ep.pollTimeoutMs();
       if (t !== undefined && t < next) next = t;

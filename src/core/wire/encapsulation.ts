@@ -15,8 +15,10 @@
 // length < 6: 'short'; version: 'bad-version'; type: 'bad-type'; CRC: 'bad-crc'; then the body (TCP header errors,
 // or a datagram body under 4 bytes: 'short'), and last a port of 0 on either side: 'bad-port'.
 import { crc32 } from './crc.js';
-import type { DecodeResult, TcpSegment } from './segment.js';
-import { decodeTcpHeader, encodeTcpHeader, tcpHeaderLength, type TcpHeaderFields } from './tcp-header.js';
+import type { DecodeError, DecodeResult, TcpSegment } from './segment.js';
+import { encodeTcpHeader, parseTcpHeader, tcpHeaderLength, TCP_HEADER_BYTES, writeFixedHeader, type TcpHeaderFields } from './tcp-header.js';
+import { synchronizedOptionsLength, writeSynchronizedOptions } from './tcp-options.js';
+import type { SackBlock } from './segment.js';
 import { allocBytes } from '../slab.js';
 
 export const ENCAP_VERSION = 1;
@@ -42,6 +44,33 @@ export function allocSegmentDatagram(header: TcpHeaderFields, payloadBytes: numb
   bytes[0] = ENCAP_VERSION;
   bytes[1] = KIND_SEGMENT;
   encodeTcpHeader(header, bytes, ENCAP_HEADER_BYTES);
+  return bytes;
+}
+
+/**
+ * allocSegmentDatagram for the segments of a synchronized connection, from plain values: the canonical options
+ * (timestamps, then SACK blocks) and no intermediate objects, since every data segment and ACK comes this way.
+ * The caller checked that the options fit (maxSackBlocks).
+ */
+export function allocSynchronizedSegmentDatagram(
+  srcPort: number,
+  dstPort: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  windowField: number,
+  hasTs: boolean,
+  tsValue: number,
+  tsEcho: number,
+  sack: readonly SackBlock[] | undefined,
+  payloadBytes: number,
+): Uint8Array {
+  const hl = TCP_HEADER_BYTES + synchronizedOptionsLength(hasTs, sack === undefined ? 0 : sack.length);
+  const bytes = allocBytes(ENCAP_HEADER_BYTES + hl + payloadBytes + CRC_BYTES);
+  bytes[0] = ENCAP_VERSION;
+  bytes[1] = KIND_SEGMENT;
+  writeFixedHeader(bytes, ENCAP_HEADER_BYTES, srcPort, dstPort, seq, ack, hl, flags, windowField, 0, 0);
+  writeSynchronizedOptions(bytes, ENCAP_HEADER_BYTES + TCP_HEADER_BYTES, hasTs, tsValue, tsEcho, sack);
   return bytes;
 }
 
@@ -83,27 +112,43 @@ export function encodeUnreliableDatagram(srcPort: number, dstPort: number, paylo
  * `bytes`, not copies. Never throws.
  */
 export function decodeDatagram(bytes: Uint8Array): DecodeResult<DecodedDatagram> {
+  const kind = checkEncapsulation(bytes);
+  if (typeof kind === 'string') return { ok: false, reason: kind };
+  if (kind === KIND_SEGMENT) {
+    const segment = parseSegmentBody(bytes);
+    return typeof segment === 'string' ? { ok: false, reason: segment } : { ok: true, value: { kind: 'segment', segment } };
+  }
+  const d = parseDatagramBody(bytes);
+  return typeof d === 'string' ? { ok: false, reason: d } : { ok: true, value: d };
+}
+
+/** The first checks (length, version, type, CRC): KIND_SEGMENT or KIND_DATAGRAM, or why the datagram is dropped. */
+export function checkEncapsulation(bytes: Uint8Array): number | DecodeError {
   const len = bytes.length;
-  if (len < ENCAP_HEADER_BYTES + CRC_BYTES) return { ok: false, reason: 'short' };
-  if (bytes[0] !== ENCAP_VERSION) return { ok: false, reason: 'bad-version' };
+  if (len < ENCAP_HEADER_BYTES + CRC_BYTES) return 'short';
+  if (bytes[0] !== ENCAP_VERSION) return 'bad-version';
   const type = bytes[1];
-  if (type !== KIND_SEGMENT && type !== KIND_DATAGRAM) return { ok: false, reason: 'bad-type' };
+  if (type !== KIND_SEGMENT && type !== KIND_DATAGRAM) return 'bad-type';
   const bodyEnd = len - CRC_BYTES;
   const want = ((bytes[bodyEnd] << 24) | (bytes[bodyEnd + 1] << 16) | (bytes[bodyEnd + 2] << 8) | bytes[bodyEnd + 3]) >>> 0;
-  if (crc32(bytes, 0, bodyEnd) !== want) return { ok: false, reason: 'bad-crc' };
-  if (type === KIND_SEGMENT) {
-    const r = decodeTcpHeader(bytes, ENCAP_HEADER_BYTES, bodyEnd);
-    if (!r.ok) return r;
-    const segment = r.value;
-    if (segment.srcPort === 0 || segment.dstPort === 0) return { ok: false, reason: 'bad-port' };
-    return { ok: true, value: { kind: 'segment', segment } };
-  }
-  if (bodyEnd - ENCAP_HEADER_BYTES < DATAGRAM_HEADER_BYTES) return { ok: false, reason: 'short' };
+  if (crc32(bytes, 0, bodyEnd) !== want) return 'bad-crc';
+  return type;
+}
+
+/** The TCP segment of a datagram that passed checkEncapsulation as KIND_SEGMENT. */
+export function parseSegmentBody(bytes: Uint8Array): TcpSegment | DecodeError {
+  const segment = parseTcpHeader(bytes, ENCAP_HEADER_BYTES, bytes.length - CRC_BYTES);
+  if (typeof segment === 'string') return segment;
+  if (segment.srcPort === 0 || segment.dstPort === 0) return 'bad-port';
+  return segment;
+}
+
+/** The unreliable datagram of a datagram that passed checkEncapsulation as KIND_DATAGRAM. */
+export function parseDatagramBody(bytes: Uint8Array): Extract<DecodedDatagram, { kind: 'datagram' }> | DecodeError {
+  const bodyEnd = bytes.length - CRC_BYTES;
+  if (bodyEnd - ENCAP_HEADER_BYTES < DATAGRAM_HEADER_BYTES) return 'short';
   const srcPort = (bytes[2] << 8) | bytes[3];
   const dstPort = (bytes[4] << 8) | bytes[5];
-  if (srcPort === 0 || dstPort === 0) return { ok: false, reason: 'bad-port' };
-  return {
-    ok: true,
-    value: { kind: 'datagram', srcPort, dstPort, payload: bytes.subarray(ENCAP_HEADER_BYTES + DATAGRAM_HEADER_BYTES, bodyEnd) },
-  };
+  if (srcPort === 0 || dstPort === 0) return 'bad-port';
+  return { kind: 'datagram', srcPort, dstPort, payload: bytes.subarray(ENCAP_HEADER_BYTES + DATAGRAM_HEADER_BYTES, bodyEnd) };
 }

@@ -18,7 +18,7 @@
 //   +---------------------------------------------------------------+
 //
 // Written and read with plain byte arithmetic: no Buffer methods, no DataView per call (this is the hot path).
-import { SYN, type DecodeResult, type TcpSegment } from './segment.js';
+import { SYN, type DecodeError, type DecodeResult, type TcpSegment } from './segment.js';
 import { MAX_OPTION_BYTES, optionsLength, parseOptions, writeCanonicalOptions } from './tcp-options.js';
 
 export const TCP_HEADER_BYTES = 20;
@@ -53,14 +53,31 @@ export function tcpHeaderLength(seg: TcpHeaderFields): number {
 export function encodeTcpHeader(seg: TcpHeaderFields, out: Uint8Array, offset: number): number {
   const hl = tcpHeaderLength(seg);
   if (!(offset >= 0 && offset + hl <= out.length)) throw new RangeError(`no room for a ${hl}-byte header at ${offset}`);
+  writeFixedHeader(out, offset, seg.srcPort, seg.dstPort, seg.seq, seg.ack, hl, seg.flags, seg.window, seg.checksum, seg.urgentPointer);
   const o = offset;
-  const src = seg.srcPort;
-  const dst = seg.dstPort;
-  const seq = seg.seq;
-  const ack = seg.ack;
-  const win = seg.window;
-  const sum = seg.checksum;
-  const urp = seg.urgentPointer;
+  const ob = seg.optionBytes;
+  if (ob !== undefined) {
+    if (ob.length > 0) out.set(ob, o + TCP_HEADER_BYTES);
+  } else if (hl > TCP_HEADER_BYTES) {
+    writeCanonicalOptions(seg.options, (seg.flags & SYN) !== 0, out, o + TCP_HEADER_BYTES);
+  }
+  return hl;
+}
+
+/** The 20 fixed bytes at out[o..]; numbers are truncated to their field width, the reserved bits written as 0. */
+export function writeFixedHeader(
+  out: Uint8Array,
+  o: number,
+  src: number,
+  dst: number,
+  seq: number,
+  ack: number,
+  headerBytes: number,
+  flags: number,
+  win: number,
+  sum: number,
+  urp: number,
+): void {
   out[o] = (src >>> 8) & 0xff;
   out[o + 1] = src & 0xff;
   out[o + 2] = (dst >>> 8) & 0xff;
@@ -73,21 +90,14 @@ export function encodeTcpHeader(seg: TcpHeaderFields, out: Uint8Array, offset: n
   out[o + 9] = (ack >>> 16) & 0xff;
   out[o + 10] = (ack >>> 8) & 0xff;
   out[o + 11] = ack & 0xff;
-  out[o + 12] = (hl >>> 2) << 4;
-  out[o + 13] = seg.flags & 0xff;
+  out[o + 12] = (headerBytes >>> 2) << 4;
+  out[o + 13] = flags & 0xff;
   out[o + 14] = (win >>> 8) & 0xff;
   out[o + 15] = win & 0xff;
   out[o + 16] = (sum >>> 8) & 0xff;
   out[o + 17] = sum & 0xff;
   out[o + 18] = (urp >>> 8) & 0xff;
   out[o + 19] = urp & 0xff;
-  const ob = seg.optionBytes;
-  if (ob !== undefined) {
-    if (ob.length > 0) out.set(ob, o + TCP_HEADER_BYTES);
-  } else if (hl > TCP_HEADER_BYTES) {
-    writeCanonicalOptions(seg.options, (seg.flags & SYN) !== 0, out, o + TCP_HEADER_BYTES);
-  }
-  return hl;
 }
 
 /**
@@ -97,18 +107,24 @@ export function encodeTcpHeader(seg: TcpHeaderFields, out: Uint8Array, offset: n
  * Never throws on any byte content; throws RangeError only if [offset, end) is not inside bytes (a caller bug).
  */
 export function decodeTcpHeader(bytes: Uint8Array, offset: number, end: number): DecodeResult<TcpSegment> {
+  const r = parseTcpHeader(bytes, offset, end);
+  return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, value: r };
+}
+
+/** decodeTcpHeader without the result wrapper (the endpoint's hot path): the segment, or why it was refused. */
+export function parseTcpHeader(bytes: Uint8Array, offset: number, end: number): TcpSegment | DecodeError {
   if (!(offset >= 0 && offset <= end && end <= bytes.length)) {
     throw new RangeError(`range [${offset}, ${end}) is not inside ${bytes.length} bytes`);
   }
-  if (end - offset < TCP_HEADER_BYTES) return { ok: false, reason: 'short' };
+  if (end - offset < TCP_HEADER_BYTES) return 'short';
   const o = offset;
   const hl = (bytes[o + 12] >>> 4) << 2;
-  if (hl < TCP_HEADER_BYTES || o + hl > end) return { ok: false, reason: 'bad-data-offset' };
+  if (hl < TCP_HEADER_BYTES || o + hl > end) return 'bad-data-offset';
   const optStart = o + TCP_HEADER_BYTES;
   const headerEnd = o + hl;
   const options = parseOptions(bytes, optStart, headerEnd);
-  if (options === null) return { ok: false, reason: 'bad-option-length' };
-  const segment: TcpSegment = {
+  if (options === null) return 'bad-option-length';
+  return {
     srcPort: (bytes[o] << 8) | bytes[o + 1],
     dstPort: (bytes[o + 2] << 8) | bytes[o + 3],
     seq: ((bytes[o + 4] << 24) | (bytes[o + 5] << 16) | (bytes[o + 6] << 8) | bytes[o + 7]) >>> 0,
@@ -121,5 +137,4 @@ export function decodeTcpHeader(bytes: Uint8Array, offset: number, end: number):
     payload: bytes.subarray(headerEnd, end),
     rawOptions: bytes.subarray(optStart, headerEnd),
   };
-  return { ok: true, value: segment };
 }

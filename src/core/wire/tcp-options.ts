@@ -280,10 +280,7 @@ export function optionsLength(opts: TcpOptions, syn: boolean): number {
     if (opts.windowScale !== undefined) n += 4;
     return n;
   }
-  let n = hasTs ? 12 : 0;
-  const sack = opts.sack;
-  if (sack !== undefined && sack.length > 0) n += 4 + 8 * sack.length;
-  return n;
+  return synchronizedOptionsLength(hasTs, opts.sack?.length ?? 0);
 }
 
 /**
@@ -337,12 +334,24 @@ export function writeCanonicalOptions(opts: TcpOptions, syn: boolean, out: Uint8
     }
     return p;
   }
-  if (ts !== undefined) {
+  return ts !== undefined ? writeSynchronizedOptions(out, p, true, ts.value, ts.echo, opts.sack) : writeSynchronizedOptions(out, p, false, 0, 0, opts.sack);
+}
+
+/** Bytes writeSynchronizedOptions takes: NOP NOP TS (12), then NOP NOP SACK (4 + 8 per block). */
+export function synchronizedOptionsLength(hasTs: boolean, sackBlocks: number): number {
+  return (hasTs ? 12 : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
+}
+
+/**
+ * The canonical options of a non-SYN segment from plain values (the send path builds no options object):
+ * timestamps, then SACK blocks. Returns the position after them.
+ */
+export function writeSynchronizedOptions(out: Uint8Array, p: number, hasTs: boolean, tsValue: number, tsEcho: number, sack: readonly SackBlock[] | undefined): number {
+  if (hasTs) {
     out[p] = OPT_NOP;
     out[p + 1] = OPT_NOP;
-    p = writeTimestamp(out, p + 2, ts.value, ts.echo);
+    p = writeTimestamp(out, p + 2, tsValue, tsEcho);
   }
-  const sack = opts.sack;
   if (sack !== undefined && sack.length > 0) {
     out[p] = OPT_NOP;
     out[p + 1] = OPT_NOP;
