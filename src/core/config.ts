@@ -49,6 +49,14 @@ export interface ConnectionConfig {
   dupThresh: number;
   /** cwnd never falls below this many segments (1 in RFC 5681 after an RTO). */
   minCwndSegments: number;
+  /**
+   * RFC 3465's L: the most one ACK grows cwnd by in slow start, in segments. 0 (the default): no limit, a stretch
+   * ACK for N segments counts as N ACKs, as in Linux since 3.13 and RFC 9002 7.3.1, with cwnd stopped at ssthresh
+   * and the rest of the ACK counted in congestion avoidance. Receivers that acknowledge a batch at once (the Node
+   * driver answers a loop turn's datagrams together, as GRO does) would otherwise slow the sender's ramp-up by
+   * their batch size. 2 is RFC 3465's L = 2 * SMSS.
+   */
+  slowStartAckLimitSegments: number;
   /** 'dupack': RFC 6675's count of SACKed segments (DupThresh); 'rack': RFC 8985's time-based RACK (needs SACK). */
   lossDetection: 'dupack' | 'rack';
   /** RFC 8985 7 tail loss probe: a probe after about 2 SRTT of silence instead of waiting for the RTO. */
@@ -87,6 +95,7 @@ export const TCP_PROFILE: ConnectionConfig = {
   dupThresh: 3,
   lossDetection: 'dupack',
   minCwndSegments: 1,
+  slowStartAckLimitSegments: 0,
   tailLossProbe: false,
   tlpDelayedAckAllowanceMs: 200,
 };
@@ -157,6 +166,9 @@ function validateConfig(c: ConnectionConfig): void {
   if (!(c.rtoBackoff >= 1)) throw new RangeError('rtoBackoff must be >= 1');
   if (!(c.mslMs >= 0)) throw new RangeError('mslMs must be >= 0');
   if (!Number.isInteger(c.dupThresh) || c.dupThresh < 1) throw new RangeError('dupThresh must be an integer >= 1');
+  if (!Number.isInteger(c.slowStartAckLimitSegments) || c.slowStartAckLimitSegments < 0) {
+    throw new RangeError('slowStartAckLimitSegments must be an integer >= 0');
+  }
   if (c.lossDetection !== 'dupack' && c.lossDetection !== 'rack') throw new RangeError(`unknown lossDetection '${String(c.lossDetection)}'`);
   if (c.congestionControl !== 'cubic' && c.congestionControl !== 'newreno') throw new RangeError(`unknown congestionControl '${String(c.congestionControl)}'`);
 }

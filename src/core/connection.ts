@@ -262,7 +262,7 @@ export class Connection {
     this.tsOffset = tsOffset >>> 0;
     this.rtt = new RttEstimator(config.initialRtoMs, config.minRtoMs, config.maxRtoMs, config.clockGranularityMs, config.rtoBackoff);
     const floor = config.minCwndSegments;
-    this.cc = config.congestionControl === 'newreno' ? new NewReno(this.localMss, floor) : new Cubic(this.localMss, floor);
+    this.cc = config.congestionControl === 'newreno' ? new NewReno(this.localMss, floor, config.slowStartAckLimitSegments) : new Cubic(this.localMss, floor, true, config.slowStartAckLimitSegments);
     this.recovery = new LossRecovery(this.board, this.cc, () => this.sackOk, config.dupThresh, config.lossDetection === 'rack');
     this.iss = iss >>> 0;
     this.sndUna = this.iss;

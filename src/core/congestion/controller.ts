@@ -38,6 +38,8 @@ export abstract class WindowController {
     protected mssBytes: number,
     /** A profile's cwnd floor, in segments of the current MSS. */
     protected readonly minCwndSegments = 0,
+    /** RFC 3465's L in segments; 0 = none (see ConnectionConfig.slowStartAckLimitSegments). */
+    protected readonly slowStartAckLimitSegments = 0,
   ) {
     this.cwndBytes = initialWindowBytes(mssBytes);
   }
@@ -48,16 +50,23 @@ export abstract class WindowController {
   }
 
   /**
-   * Slow start's part of an ACK; returns true when the ACK was handled (or ignored) here, false when the
-   * controller is in congestion avoidance and must grow the window its own way.
+   * Slow start's part of an ACK: returns the acknowledged bytes left for congestion avoidance (0 when the ACK
+   * was wholly used, or ignored, here).
    */
-  protected slowStart(ackedBytes: number, inFlightBytes: number): boolean {
+  protected slowStart(ackedBytes: number, inFlightBytes: number): number {
     // Do not grow a window the sender is not filling (RFC 7661's concern; Linux's is_cwnd_limited).
-    if (inFlightBytes + 2 * this.mssBytes < this.cwndBytes) return true;
-    if (this.cwndBytes >= this.ssthreshBytes) return false;
-    // RFC 3465 2.2: slow start grows by the bytes acked, at most 2 * SMSS per ACK (L = 2).
-    this.cwndBytes += Math.min(ackedBytes, 2 * this.mssBytes);
-    return true;
+    if (inFlightBytes + 2 * this.mssBytes < this.cwndBytes) return 0;
+    if (this.cwndBytes >= this.ssthreshBytes) return ackedBytes;
+    const limit = this.slowStartAckLimitSegments;
+    if (limit > 0) {
+      // RFC 3465 2.2: slow start grows by the bytes acked, at most L * SMSS per ACK.
+      this.cwndBytes += Math.min(ackedBytes, limit * this.mssBytes);
+      return 0;
+    }
+    // A stretch ACK counts in full up to ssthresh; the rest grows the window the congestion avoidance way.
+    const grow = Math.min(ackedBytes, this.ssthreshBytes - this.cwndBytes);
+    this.cwndBytes += grow;
+    return ackedBytes - grow;
   }
 
   protected floorBytes(): number {

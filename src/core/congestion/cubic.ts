@@ -40,12 +40,14 @@ export class Cubic extends WindowController implements CongestionController {
     mssBytes: number,
     minCwndSegments = 0,
     private readonly fastConvergence = true,
+    slowStartAckLimitSegments = 0,
   ) {
-    super(mssBytes, minCwndSegments);
+    super(mssBytes, minCwndSegments, slowStartAckLimitSegments);
   }
 
   onAck(nowMs: number, ackedBytes: number, inFlightBytes: number, srttMs: number): void {
-    if (this.slowStart(ackedBytes, inFlightBytes)) return;
+    const caBytes = this.slowStart(ackedBytes, inFlightBytes);
+    if (caBytes === 0) return;
     const mss = this.mssBytes;
     const cwndSeg = this.cwndBytes / mss;
     if (this.epochStartMs < 0) {
@@ -62,7 +64,7 @@ export class Cubic extends WindowController implements CongestionController {
       this.wEstSegments = cwndSeg;
       this.bytesAckedInCa = 0;
     }
-    const ackedSegments = ackedBytes / mss;
+    const ackedSegments = caBytes / mss;
     // RFC 9438 4.3: W_est grows by alpha per window of ACKed segments (alpha 1 once past cwnd_prior).
     const alpha = this.wEstSegments >= this.cwndPriorSegments ? 1 : CUBIC_ALPHA;
     this.wEstSegments += (alpha * ackedSegments) / cwndSeg;

@@ -9,9 +9,10 @@ export class NewReno extends WindowController implements CongestionController {
   protected bytesAckedInCa = 0;
 
   onAck(_nowMs: number, ackedBytes: number, inFlightBytes: number, _srttMs: number): void {
-    if (this.slowStart(ackedBytes, inFlightBytes)) return;
+    const caBytes = this.slowStart(ackedBytes, inFlightBytes);
+    if (caBytes === 0) return;
     // RFC 5681 3.1 with byte counting: one SMSS per cwnd's worth of acknowledged bytes.
-    this.bytesAckedInCa += ackedBytes;
+    this.bytesAckedInCa += caBytes;
     if (this.bytesAckedInCa >= this.cwndBytes) {
       this.bytesAckedInCa -= this.cwndBytes;
       this.cwndBytes += this.mssBytes;
