@@ -327,6 +327,11 @@ export class Endpoint {
     }
   }
 
+  /** Whether pollEvent() has something (drivers loop on it without taking the event). */
+  hasEvents(): boolean {
+    return this.eventHead < this.events.length;
+  }
+
   /** The next event, or undefined. */
   pollEvent(): EndpointEvent | undefined {
     if (this.eventHead >= this.events.length) return undefined;

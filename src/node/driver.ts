@@ -49,6 +49,8 @@ export class Driver extends EventEmitter<DriverEvents> {
     this.flush();
   });
   private flushScheduled = false;
+  private flushing = false;
+  private flushAgain = false;
   private closed = false;
   /** Sends handed to the kernel whose callbacks have not come back: closing waits for them. */
   private sendsInFlight = 0;
@@ -121,23 +123,44 @@ export class Driver extends EventEmitter<DriverEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** Drain sends and events, then re-arm the one timer. Never throws into the event loop. */
+  /**
+   * Hand events to the application, then drain sends, until neither is left; then re-arm the one timer. Events
+   * go first so the application reads what arrived before the ACK is built: the ACK then carries the reopened
+   * window, instead of an ACK with a shrunken window followed at once by a window update. A flush asked for
+   * while one runs (the application writing or reading in an event handler) is folded into it.
+   */
   flush(): void {
     if (this.closed) return;
-    const now = monotonicMs();
-    let sent = 0;
-    // Sent one behind, so the flush's last datagram is known: only it carries a callback (see send()).
-    let held: Transmit | undefined;
-    for (let t = this.endpoint.pollTransmit(now); t !== undefined; t = this.endpoint.pollTransmit(now)) {
-      if (held !== undefined) this.send(held.remote, held.bytes, false);
-      held = t;
-      if (++sent >= SENDS_PER_TURN) {
-        this.scheduleFlush();
-        break;
-      }
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
     }
-    if (held !== undefined) this.send(held.remote, held.bytes, true);
-    for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
+    this.flushing = true;
+    try {
+      let sent = 0;
+      do {
+        this.flushAgain = false;
+        for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
+        // An event handler closed the driver: its close() finishes once this flush has returned.
+        if (this.closed) return;
+        const now = monotonicMs();
+        // Sent one behind, so the flush's last datagram is known: only it carries a callback (see send()).
+        let held: Transmit | undefined;
+        for (let t = this.endpoint.pollTransmit(now); t !== undefined; t = this.endpoint.pollTransmit(now)) {
+          if (held !== undefined) this.send(held.remote, held.bytes, false);
+          held = t;
+          if (++sent >= SENDS_PER_TURN) break;
+        }
+        if (held !== undefined) this.send(held.remote, held.bytes, true);
+        if (sent >= SENDS_PER_TURN) {
+          // Yield to the loop so receivers (perhaps in this process) keep up; the rest goes next turn.
+          this.scheduleFlush();
+          break;
+        }
+      } while (this.flushAgain || this.endpoint.hasEvents());
+    } finally {
+      this.flushing = false;
+    }
     this.armTimer();
   }
 
@@ -219,6 +242,9 @@ export class Driver extends EventEmitter<DriverEvents> {
 
   /** Close the sockets after the sends already queued have left (connections are not told). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    // Called from an event handler inside a flush: let that flush send what it has first.
+    if (this.flushing) await Promise.resolve();
     if (this.closed) return;
     this.flush();
     this.closed = true;
