@@ -111,6 +111,8 @@ export class Endpoint {
   /** Connections whose deadlines changed since the heap was last updated. */
   private timerDirty: Connection[] = [];
   private readonly heap = new TimerHeap<Connection>();
+  /** The peer of the last peerFor() (see there); dropped when that peer is forgotten. */
+  private lastPeer: Peer | undefined;
   private nextConnectionId = 1;
   private retransmissionsSeen = 0;
   private connectionCount = 0;
@@ -469,6 +471,7 @@ export class Endpoint {
       peer.connections.delete(conn.localPort * 65536 + conn.remotePort);
       this.connectionCount--;
       if (peer.connections.size === 0) {
+        if (this.lastPeer === peer) this.lastPeer = undefined;
         byPort!.delete(conn.remote.port);
         if (byPort!.size === 0) this.peers.delete(conn.remote.address);
       }
@@ -508,6 +511,16 @@ export class Endpoint {
   }
 
   private peerFor(remote: Remote, create: boolean): Peer | undefined {
+    // Drivers hand over a fresh address string per datagram, and hashing it for the Map costs more than
+    // comparing it with the last peer's (consecutive datagrams mostly come from one peer).
+    const last = this.lastPeer;
+    if (last !== undefined && last.remote.port === remote.port && last.remote.address === remote.address) return last;
+    const peer = this.lookupPeer(remote, create);
+    if (peer !== undefined) this.lastPeer = peer;
+    return peer;
+  }
+
+  private lookupPeer(remote: Remote, create: boolean): Peer | undefined {
     let byPort = this.peers.get(remote.address);
     let peer = byPort?.get(remote.port);
     if (peer !== undefined || !create) return peer;
