@@ -141,7 +141,7 @@ export class Driver extends EventEmitter<DriverEvents> {
       do {
         this.flushAgain = false;
         for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
-        // An event handler closed the driver: its close() finishes once this flush has returned.
+        // (close() waits for a running flush, so this only guards against sending on closed sockets.)
         if (this.closed) return;
         const now = monotonicMs();
         // Sent one behind, so the flush's last datagram is known: only it carries a callback (see send()).
