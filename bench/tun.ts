@@ -3,8 +3,7 @@
 // two namespaces, all in one run. Everything runs in network namespaces made for the run and deleted after it.
 // Needs root, iproute2 and socat; prints one line and returns otherwise.
 // Run alone: node dist/bench/tun.js [--quick]; or `await runTunBench(quick)` from bench/main.ts.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { isEntryPoint } from '../src/cli/entry-point.js';
 import { interopSkipReason, Lab, type Peer } from '../test/interop/harness.js';
 import { printTable } from './table.js';
 
@@ -114,14 +113,4 @@ export async function runTunBench(quick: boolean): Promise<void> {
   ]);
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) await runTunBench(process.argv.includes('--quick'));
+if (isEntryPoint(import.meta.url)) await runTunBench(process.argv.includes('--quick'));

@@ -8,19 +8,10 @@
 // event (or flush()) to attach the comment.
 import type { Remote } from '../core/events.js';
 import type { CaptureRecorder } from './recorder.js';
+import type { PacketEvent } from '../sim/link.js';
 
-/** The fields of the simulator's PacketEvent used here. */
-export interface SimPacketEvent {
-  kind: 'send' | 'deliver' | 'drop';
-  atMs: number;
-  from: Remote;
-  to: Remote;
-  bytes: Uint8Array;
-  reason?: string;
-  duplicate?: boolean;
-  corrupted?: boolean;
-  truncated?: boolean;
-}
+/** The fields of the simulator's PacketEvent used here (anything shaped so can be captured). */
+export type SimPacketEvent = Omit<PacketEvent, 'link'>;
 
 export interface SimCaptureOptions {
   /** Stand on the wire (default) or on the host with these addresses. */

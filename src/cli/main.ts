@@ -2,8 +2,7 @@
 // The `stevens` command line. Each subcommand lives in src/cli/<command>.ts and registers itself here.
 // Errors end as one line on stderr and a non-zero exit code, never a stack trace.
 
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { isEntryPoint } from './entry-point.js';
 import { Command, CommanderError } from 'commander';
 import { registerDrill } from './drill.js';
 import { registerPing } from './ping.js';
@@ -51,17 +50,7 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const fatal = (err: unknown) => {
     const e = err as { code?: unknown } | null;
     if (e?.code === 'EPIPE') process.exit(process.exitCode ?? 0); // output closed early (e.g. piped into head)

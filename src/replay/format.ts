@@ -157,7 +157,11 @@ export function murmur3(b: Uint8Array, seed: number): number {
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= n;
+  return fmix32(h ^ n);
+}
+
+/** MurmurHash3's 32-bit finalizer: every input bit moves every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

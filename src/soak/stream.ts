@@ -7,6 +7,7 @@
 // wrong byte, with its offset. SHA-256 digests of everything written and read are kept as well, and compared
 // when a stream is complete.
 import { createHash, type Hash } from 'node:crypto';
+import { fmix32 } from '../replay/format.js';
 
 /** A running SHA-256 that can be read once at the end (bytes after that only count). */
 export class RunningHash {
@@ -27,13 +28,7 @@ export const HEADER_BYTES = 16;
 
 /** One 32-bit word of pseudo-random content (murmur3's finalizer over the three inputs). */
 function word(key: number, msg: number, index: number): number {
-  let h = (key ^ Math.imul(msg + 1, 0x9e3779b1) ^ Math.imul(index + 0x632be5ab, 0x85ebca77)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(key ^ Math.imul(msg + 1, 0x9e3779b1) ^ Math.imul(index + 0x632be5ab, 0x85ebca77));
 }
 
 /**

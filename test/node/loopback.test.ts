@@ -6,6 +6,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type ServerOptions, type Socket, ConnectFailedError, type Attempt } from '../../src/node/index.js';
 import { patternBytes } from '../support/bulk.js';
+import { drain } from '../support/streams.js';
 
 const MB = 1 << 20;
 
@@ -18,16 +19,6 @@ async function listening(opts: ServerOptions, onConnection: (s: Socket) => void,
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** Collect everything a readable side delivers, until 'end'. */
-function drain(s: Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  s.on('data', (d: Buffer) => chunks.push(d));
-  return new Promise((resolve, reject) => {
-    s.once('end', () => resolve(Buffer.concat(chunks)));
-    s.once('error', reject);
-  });
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

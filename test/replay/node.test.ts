@@ -7,17 +7,9 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createServer, type Socket } from '../../src/node/index.js';
+import { connect, createServer } from '../../src/node/index.js';
 import { LogReader, Replayer, formatDivergence, ringFiles, type ReplayResult } from '../../src/replay/index.js';
-
-function drain(s: Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  s.on('data', (d: Buffer) => chunks.push(d));
-  return new Promise((resolve, reject) => {
-    s.once('end', () => resolve(Buffer.concat(chunks)));
-    s.once('error', reject);
-  });
-}
+import { drain } from '../support/streams.js';
 
 /** Replays until the log is complete (a client's log closes once its TIME-WAIT lingered), within a few seconds. */
 async function replayWhenClosed(files: () => string[]): Promise<ReplayResult> {

@@ -32,7 +32,8 @@ export function patternBytes(seed: number, n: number): Uint8Array {
 
 const patternCache = new Map<string, Uint8Array>();
 
-function cachedPattern(seed: number, n: number): Uint8Array {
+/** patternBytes, kept: transfers of the same size reuse the same data. */
+export function cachedPattern(seed: number, n: number): Uint8Array {
   const key = `${seed}/${n}`;
   let p = patternCache.get(key);
   if (p === undefined) {
@@ -42,69 +43,97 @@ function cachedPattern(seed: number, n: number): Uint8Array {
   return p;
 }
 
+/**
+ * The application on both sides of a bulk transfer, fed the endpoints' events: writes its data while the send
+ * buffer takes it, then shuts down; reads everything that arrives. `hash: false` skips the SHA-256 digests
+ * (benchmarks measure the protocol, not SHA-256); byte counts are kept either way.
+ */
+export class BulkApp {
+  readonly conns: [Connection | undefined, Connection | undefined] = [undefined, undefined];
+  readonly closed: [boolean, boolean] = [false, false];
+  readonly errors: string[] = [];
+  /** Bytes each side read. */
+  readonly received: [number, number] = [0, 0];
+  private readonly data: [Uint8Array, Uint8Array];
+  private readonly written = [0, 0];
+  private readonly sentHash: Hash[] = [createHash('sha256'), createHash('sha256')];
+  private readonly recvHash: Hash[] = [createHash('sha256'), createHash('sha256')];
+
+  constructor(
+    bytesEachWay: [number, number],
+    private readonly hash = true,
+  ) {
+    this.data = [cachedPattern(11, bytesEachWay[0]), cachedPattern(22, bytesEachWay[1])];
+  }
+
+  /** Both sides closed, or one failed. */
+  get finished(): boolean {
+    return (this.closed[0] && this.closed[1]) || this.errors.length > 0;
+  }
+
+  onEvent(side: 0 | 1, ev: EndpointEvent): void {
+    switch (ev.type) {
+      case 'accepted':
+      case 'connected':
+        this.conns[side] = ev.connection;
+        this.pump(side);
+        break;
+      case 'writable':
+        this.pump(side);
+        break;
+      case 'readable':
+        for (let chunk = ev.connection.read(); chunk.length > 0; chunk = ev.connection.read()) {
+          if (this.hash) this.recvHash[side]!.update(chunk);
+          this.received[side] += chunk.length;
+        }
+        break;
+      case 'closed':
+        this.closed[side] = true;
+        if (ev.error) this.errors.push(`side ${side}: ${ev.error.code} ${ev.error.message}`);
+        break;
+    }
+  }
+
+  /** Digests of what each side wrote, what the other read of it (side 0 receives what side 1 sent), and its length. */
+  digests(): { sentDigest: [string, string]; receivedDigest: [string, string]; receivedBytes: [number, number] } {
+    return {
+      sentDigest: [this.sentHash[0]!.digest('hex'), this.sentHash[1]!.digest('hex')],
+      receivedDigest: [this.recvHash[1]!.digest('hex'), this.recvHash[0]!.digest('hex')],
+      receivedBytes: [this.received[1], this.received[0]],
+    };
+  }
+
+  private pump(side: 0 | 1): void {
+    const c = this.conns[side]!;
+    const data = this.data[side];
+    while (this.written[side]! < data.length) {
+      const chunk = data.subarray(this.written[side]!, Math.min(this.written[side]! + 65536, data.length));
+      const n = c.write(chunk);
+      if (this.hash) this.sentHash[side]!.update(chunk.subarray(0, n));
+      this.written[side]! += n;
+      if (n < chunk.length) return;
+    }
+    c.shutdown();
+  }
+}
+
 /** `hash: false` skips the digests (benchmarks measure the protocol, not SHA-256); byte counts still checked. */
 export function bulkTransfer(pair: MemoryPair, bytesEachWay: [number, number], limitMs: number, port = 5000, hash = true): BulkResult {
   const [a, b] = pair.endpoints;
   b.listen({ port });
-  const conns: [Connection | undefined, Connection | undefined] = [undefined, undefined];
-  const data = [cachedPattern(11, bytesEachWay[0]), cachedPattern(22, bytesEachWay[1])];
-  const written = [0, 0];
-  const sentHash: Hash[] = [createHash('sha256'), createHash('sha256')];
-  const recvHash: Hash[] = [createHash('sha256'), createHash('sha256')];
-  const received: [number, number] = [0, 0];
-  const ended = [false, false];
-  const closed: [boolean, boolean] = [false, false];
-  const errors: string[] = [];
-  conns[0] = a.connect(pair.nowMs, pair.addresses[1], { port });
-
-  const pump = (side: 0 | 1) => {
-    const c = conns[side]!;
-    while (written[side]! < data[side]!.length) {
-      const chunk = data[side]!.subarray(written[side]!, Math.min(written[side]! + 65536, data[side]!.length));
-      const n = c.write(chunk);
-      if (hash) sentHash[side]!.update(chunk.subarray(0, n));
-      written[side]! += n;
-      if (n < chunk.length) return;
-    }
-    c.shutdown();
-  };
-  const onEvent = (side: 0 | 1, ev: EndpointEvent) => {
-    switch (ev.type) {
-      case 'accepted':
-        conns[side] = ev.connection;
-        pump(side);
-        break;
-      case 'connected':
-      case 'writable':
-        pump(side);
-        break;
-      case 'readable': {
-        for (let chunk = ev.connection.read(); chunk.length > 0; chunk = ev.connection.read()) {
-          if (hash) recvHash[side]!.update(chunk);
-          received[side] += chunk.length;
-        }
-        break;
-      }
-      case 'end':
-        ended[side] = true;
-        break;
-      case 'closed':
-        closed[side] = true;
-        if (ev.error) errors.push(`side ${side}: ${ev.error.code} ${ev.error.message}`);
-        break;
-    }
-  };
-  const isDone = () => (closed[0] && closed[1]) || errors.length > 0;
-  const done = pair.run(onEvent, isDone, limitMs);
+  const app = new BulkApp(bytesEachWay, hash);
+  app.conns[0] = a.connect(pair.nowMs, pair.addresses[1], { port });
+  const done = pair.run(
+    (side, ev) => app.onEvent(side, ev),
+    () => app.finished,
+    limitMs,
+  );
   return {
-    done: done && errors.length === 0,
+    done: done && app.errors.length === 0,
     nowMs: pair.nowMs,
-    sentDigest: [sentHash[0]!.digest('hex'), sentHash[1]!.digest('hex')],
-    // side 0 receives what side 1 sent, and the other way round
-    receivedDigest: [recvHash[1]!.digest('hex'), recvHash[0]!.digest('hex')],
-    receivedBytes: [received[1], received[0]],
-    closed,
-    errors,
-    connections: conns,
+    ...app.digests(),
+    closed: app.closed,
+    errors: app.errors,
+    connections: app.conns,
   };
 }
