@@ -1,8 +1,11 @@
 // The far side of the Node benchmarks, run as a child process (fork) so sender and receiver each have a core,
-// as on a real network. Roles: dgram-sink, stevens-sink, net-sink, stevens-echo, net-echo, stevens-idle.
+// as on a real network. Sinks count bytes from the first to the last since the last reset; a source sends when
+// asked, one kind of traffic per process. Roles: source, dgram-sink, stevens-sink, net-sink, stevens-echo,
+// net-echo, stevens-idle.
 import { createSocket } from 'node:dgram';
-import { createServer as createNetServer } from 'node:net';
-import { createServer } from '../src/node/index.js';
+import { once } from 'node:events';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
+import { connect, createServer } from '../src/node/index.js';
 
 const role = process.argv[2];
 const send = (m: unknown) => process.send!(m);
@@ -12,8 +15,12 @@ function sinkReport(): { onBytes: (n: number) => void } {
   let bytes = 0;
   let first = 0;
   let last = 0;
-  process.on('message', (m: { report?: boolean }) => {
+  process.on('message', (m: { report?: boolean; reset?: boolean }) => {
     if (m.report) send({ bytes, ms: last - first });
+    if (m.reset) {
+      bytes = 0;
+      send({ reset: true });
+    }
   });
   return {
     onBytes: (n) => {
@@ -25,7 +32,67 @@ function sinkReport(): { onBytes: (n: number) => void } {
   };
 }
 
-if (role === 'dgram-sink') {
+const RAW_PAYLOAD = Buffer.alloc(1232, 7);
+
+/** Raw dgram: as many 1232-byte datagrams as the sender can push, yielding every 32 (PERF-NOTES). */
+async function sendDgram(port: number, totalBytes: number): Promise<void> {
+  const udp = createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
+  udp.connect(port, '127.0.0.1');
+  await once(udp, 'connect');
+  let sent = 0;
+  while (sent < totalBytes) {
+    for (let i = 0; i < 32 && sent < totalBytes; i++, sent += RAW_PAYLOAD.length) udp.send(RAW_PAYLOAD);
+    await new Promise((r) => setImmediate(r));
+  }
+  // The last datagrams reach the sink.
+  await new Promise((r) => setTimeout(r, 200));
+  udp.close();
+}
+
+async function pumpStream(s: NodeJS.WritableStream, totalBytes: number): Promise<void> {
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  let sent = 0;
+  while (sent < totalBytes) {
+    sent += chunk.length;
+    if (!s.write(chunk)) await once(s, 'drain');
+  }
+  s.end();
+}
+
+/** One stevens connection: write totalBytes, half-close, wait for the sink's FIN; returns segments retransmitted. */
+async function sendStevens(port: number, totalBytes: number): Promise<number> {
+  const s = connect({ host: '127.0.0.1', port });
+  s.on('error', () => undefined);
+  s.resume();
+  await once(s, 'connect');
+  await pumpStream(s, totalBytes);
+  await once(s, 'end');
+  const retransmitted = s.stats()?.segmentsRetransmitted ?? 0;
+  s.destroy();
+  return retransmitted;
+}
+
+async function sendNet(port: number, totalBytes: number): Promise<void> {
+  const s = netConnect(port, '127.0.0.1');
+  s.resume();
+  await once(s, 'connect');
+  await pumpStream(s, totalBytes);
+  await once(s, 'end');
+  s.destroy();
+}
+
+if (role === 'source') {
+  process.on('message', async (m: { send?: { kind: 'dgram' | 'stevens' | 'net'; port: number; bytes: number } }) => {
+    if (!m.send) return;
+    const { kind, port, bytes } = m.send;
+    let retransmitted = 0;
+    if (kind === 'dgram') await sendDgram(port, bytes);
+    else if (kind === 'stevens') retransmitted = await sendStevens(port, bytes);
+    else await sendNet(port, bytes);
+    send({ retransmitted });
+  });
+  send({ port: 0 });
+} else if (role === 'dgram-sink') {
   const r = sinkReport();
   const s = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
   s.on('message', (m) => r.onBytes(m.length));
