@@ -45,11 +45,11 @@ export class Driver extends EventEmitter<DriverEvents> {
   private readonly socketTypes: SocketType[] = [];
   private readonly timer = new DeadlineTimer(() => {
     if (this.closed) return;
-    this.endpoint.handleTimeout(monotonicMs());
+    this.endpoint.handleTimeout(this.freshNowMs());
     this.flush();
   });
   private flushScheduled = false;
-  /** The time of the datagrams read in this loop turn (see onMessage); cleared by the flush that follows. */
+  /** The time of the datagrams read in this loop turn (see onMessage); cleared by any other input or flush. */
   private batchNowMs: number | undefined;
   private flushing = false;
   private flushAgain = false;
@@ -106,9 +106,18 @@ export class Driver extends EventEmitter<DriverEvents> {
 
   /** Run `fn` against the endpoint at the current time, then move everything it produced. */
   act<T>(fn: (nowMs: number) => T): T {
-    const out = fn(monotonicMs());
+    const out = fn(this.freshNowMs());
     this.flush();
     return out;
+  }
+
+  /**
+   * The clock for anything but a datagram: it also ends the current batch's time, so a datagram handled after
+   * this input reads the clock again and the endpoint never sees time go back.
+   */
+  private freshNowMs(): number {
+    this.batchNowMs = undefined;
+    return monotonicMs();
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
@@ -148,7 +157,7 @@ export class Driver extends EventEmitter<DriverEvents> {
         for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
         // (close() waits for a running flush, so this only guards against sending on closed sockets.)
         if (this.closed) return;
-        const now = monotonicMs();
+        const now = this.freshNowMs();
         // Sent one behind, so the flush's last datagram is known: only it carries a callback (see send()).
         let held: Transmit | undefined;
         for (let t = this.endpoint.pollTransmit(now); t !== undefined; t = this.endpoint.pollTransmit(now)) {
@@ -174,7 +183,6 @@ export class Driver extends EventEmitter<DriverEvents> {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      this.batchNowMs = undefined;
       this.flush();
     });
   }
