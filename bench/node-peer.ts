@@ -49,24 +49,23 @@ async function sendDgram(port: number, totalBytes: number): Promise<void> {
   udp.close();
 }
 
-async function pumpStream(s: NodeJS.WritableStream, totalBytes: number): Promise<void> {
+/** On a connection being opened: write totalBytes in 64 KiB chunks, half-close, and wait for the sink's FIN. */
+async function bulk(s: NodeJS.ReadWriteStream, totalBytes: number): Promise<void> {
+  s.resume();
+  await once(s, 'connect');
   const chunk = Buffer.alloc(64 * 1024, 7);
-  let sent = 0;
-  while (sent < totalBytes) {
-    sent += chunk.length;
+  for (let sent = 0; sent < totalBytes; sent += chunk.length) {
     if (!s.write(chunk)) await once(s, 'drain');
   }
   s.end();
+  await once(s, 'end');
 }
 
-/** One stevens connection: write totalBytes, half-close, wait for the sink's FIN; returns segments retransmitted. */
+/** One stevens connection; returns the segments it retransmitted. */
 async function sendStevens(port: number, totalBytes: number): Promise<number> {
   const s = connect({ host: '127.0.0.1', port });
   s.on('error', () => undefined);
-  s.resume();
-  await once(s, 'connect');
-  await pumpStream(s, totalBytes);
-  await once(s, 'end');
+  await bulk(s, totalBytes);
   const retransmitted = s.stats()?.segmentsRetransmitted ?? 0;
   s.destroy();
   return retransmitted;
@@ -74,10 +73,7 @@ async function sendStevens(port: number, totalBytes: number): Promise<number> {
 
 async function sendNet(port: number, totalBytes: number): Promise<void> {
   const s = netConnect(port, '127.0.0.1');
-  s.resume();
-  await once(s, 'connect');
-  await pumpStream(s, totalBytes);
-  await once(s, 'end');
+  await bulk(s, totalBytes);
   s.destroy();
 }
 
