@@ -8,7 +8,7 @@ import { NewReno } from './congestion/newreno.js';
 import { Cubic } from './congestion/cubic.js';
 import { LossRecovery, type AckInfo } from './loss-recovery.js';
 import { Scoreboard, type SackUpdate, type SentSegment } from './sack-scoreboard.js';
-import type { ConnectionError, EndpointEvent, ErrorCode, Remote, TraceEvent } from './events.js';
+import type { CallObserver, ConnectionError, EndpointEvent, ErrorCode, Remote, TraceEvent } from './events.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
@@ -35,6 +35,8 @@ export interface ConnectionHost {
   /** Test-only fault injection: should this retransmission carry a corrupted byte? */
   corruptRetransmission(): boolean;
   readonly trace: ((event: TraceEvent) => void) | undefined;
+  /** Sees the application's calls (the recorder), when set. */
+  readonly calls: CallObserver | undefined;
 }
 
 /** RFC 9293 3.7.1: the MSS assumed when the peer sends none. */
@@ -274,6 +276,11 @@ export class Connection {
 
   /** Queue bytes; returns how many the bounded send buffer accepted. */
   write(bytes: Uint8Array): number {
+    const calls = this.host.calls;
+    return calls === undefined ? this.writeNow(bytes) : calls.call(this, 'write', [bytes], () => this.writeNow(bytes));
+  }
+
+  private writeNow(bytes: Uint8Array): number {
     if (this.finQueued || this.state === 'CLOSED' || this.appClosed) throw sendError(this.error);
     const n = this.sendBuffer.write(bytes);
     if (n < bytes.length) this.writeBlocked = true;
@@ -282,7 +289,12 @@ export class Connection {
   }
 
   /** Up to maxBytes of in-order data, or an empty array. */
-  read(maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
+  read(maxBytes?: number): Uint8Array {
+    const calls = this.host.calls;
+    return calls === undefined ? this.readNow(maxBytes) : calls.call(this, 'read', [maxBytes], () => this.readNow(maxBytes));
+  }
+
+  private readNow(maxBytes: number = Number.MAX_SAFE_INTEGER): Uint8Array {
     this.readablePending = false;
     if (this.receiveBuffer.readableBytes === 0) return EMPTY;
     const out = this.receiveBuffer.read(maxBytes);
@@ -323,6 +335,11 @@ export class Connection {
 
   /** Half-close: a FIN follows the data already written (RFC 9293 3.10.4). */
   shutdown(): void {
+    const calls = this.host.calls;
+    return calls === undefined ? this.shutdownNow() : calls.call(this, 'shutdown', [], () => this.shutdownNow());
+  }
+
+  private shutdownNow(): void {
     if (this.finQueued || this.state === 'CLOSED') return;
     switch (this.state) {
       case 'SYN-SENT':
@@ -346,9 +363,14 @@ export class Connection {
 
   /** Full close: no more reads or writes. Unread data means the peer's data is lost, so RST (RFC 2525 2.17). */
   close(): void {
+    const calls = this.host.calls;
+    return calls === undefined ? this.closeNow() : calls.call(this, 'close', [], () => this.closeNow());
+  }
+
+  private closeNow(): void {
     if (this.state === 'CLOSED' || this.appClosed) return;
     if (this.receiveBuffer.readableBytes > 0) {
-      this.abort();
+      this.abortNow();
       return;
     }
     this.appClosed = true;
@@ -358,7 +380,7 @@ export class Connection {
     }
     // Already half-closed and waiting for the peer's FIN: an orphan does not wait forever.
     if (this.state === 'FIN-WAIT-2') this.timers.set(Timer.Linger, this.nowMs + this.finWait2TimeoutMs());
-    this.shutdown();
+    this.shutdownNow();
     this.host.timersChanged(this);
   }
 
@@ -369,6 +391,11 @@ export class Connection {
 
   /** Abort: RST to the peer, everything discarded (RFC 9293 3.10.5). */
   abort(): void {
+    const calls = this.host.calls;
+    return calls === undefined ? this.abortNow() : calls.call(this, 'abort', [], () => this.abortNow());
+  }
+
+  private abortNow(): void {
     if (this.state === 'CLOSED') return;
     if (this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') this.sendReset(this.sndNxt, this.receiveBuffer.rcvNxt, true);
     this.enterClosed(undefined);
@@ -376,6 +403,11 @@ export class Connection {
 
   /** An unreliable datagram with this connection's ports; false when the queue is full or not connected. */
   sendDatagram(bytes: Uint8Array): boolean {
+    const calls = this.host.calls;
+    return calls === undefined ? this.sendDatagramNow(bytes) : calls.call(this, 'sendDatagram', [bytes], () => this.sendDatagramNow(bytes));
+  }
+
+  private sendDatagramNow(bytes: Uint8Array): boolean {
     const max = this.maxDatagramPayloadBytes;
     if (bytes.length > max) throw new RangeError(`datagram of ${bytes.length} bytes exceeds the maximum of ${max}`);
     if (!isSynchronized(this.state) || this.state === 'TIME-WAIT') return false;
@@ -393,6 +425,11 @@ export class Connection {
   }
 
   setNoDelay(on: boolean): void {
+    const calls = this.host.calls;
+    return calls === undefined ? this.setNoDelayNow(on) : calls.call(this, 'setNoDelay', [on], () => this.setNoDelayNow(on));
+  }
+
+  private setNoDelayNow(on: boolean): void {
     this.noDelay = on;
     if (on) this.host.wantsTransmit(this);
   }

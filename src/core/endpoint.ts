@@ -3,7 +3,7 @@
 // Sans-IO: time comes in as an argument, datagrams and events go out through poll calls.
 import { resolveConfig, type ConnectionConfig } from './config.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import type { EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
+import type { CallObserver, EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
 import { Prng } from './prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
@@ -119,6 +119,7 @@ export class Endpoint {
   private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0 };
   private readonly drops: Record<string, number> = {};
   private readonly host: ConnectionHost;
+  private callObserver: CallObserver | undefined;
 
   constructor(options: EndpointOptions) {
     if (!Number.isFinite(options.seed)) throw new TypeError('Endpoint needs a numeric seed');
@@ -145,7 +146,15 @@ export class Endpoint {
       get trace() {
         return self.options.trace;
       },
+      get calls() {
+        return self.callObserver;
+      },
     };
+  }
+
+  /** Wrap every application call on this endpoint's connections from now on (the replay recorder); undefined stops. */
+  observeCalls(observer: CallObserver | undefined): void {
+    this.callObserver = observer;
   }
 
   /** Accept incoming connections: on one TCP port, or on any when no port is given. */

@@ -41,3 +41,15 @@ export type TraceEvent =
   | { type: 'drop'; atMs: number; reason: string; connectionId?: number; remote?: Remote };
 
 export type TraceHook = (event: TraceEvent) => void;
+
+/** The application's calls on a connection, as a CallObserver sees them. */
+export type ApplicationCall = 'write' | 'read' | 'shutdown' | 'close' | 'abort' | 'sendDatagram' | 'setNoDelay';
+
+/**
+ * Sees every application call on an endpoint's connections (the replay recorder logs them). `run` makes the call
+ * and must be called exactly once; what it returns or throws is the call's result. Calls the core makes on its
+ * own behalf are not seen.
+ */
+export interface CallObserver {
+  call<T>(connection: Connection, call: ApplicationCall, args: readonly unknown[], run: () => T): T;
+}

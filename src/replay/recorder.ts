@@ -1,9 +1,9 @@
 // Records an Endpoint's every input and a digest of its every output, through the same seam any driver uses:
 // RecordingEndpoint *is* an Endpoint (the simulator, the Node driver, the soak runner take it as they are), and
-// the connections it hands out (from connect(), events and connections()) are instrumented so application calls
-// on them are recorded too, tagged with the connection's id. Calls carry no time of their own; the log gives them
+// it observes the application's calls on its connections (Endpoint.observeCalls), recording them too, tagged
+// with the connection's id. Calls carry no time of their own; the log gives them
 // the latest time seen.
-import { Connection, Endpoint, type ConnectOptions, type EndpointEvent, type EndpointOptions, type EndpointSnapshot, type ListenOptions, type Remote, type Transmit } from '../core/index.js';
+import { Endpoint, type ApplicationCall, type Connection, type ConnectOptions, type EndpointEvent, type EndpointOptions, type EndpointSnapshot, type ListenOptions, type Remote, type Transmit } from '../core/index.js';
 import { K, plainOptions } from './format.js';
 import { RingSink, type RingOptions } from './ring.js';
 import { FileSink, LogWriter, type LogSink, type WriterOptions } from './writer.js';
@@ -30,16 +30,9 @@ export interface RecordingStats {
   error?: string;
 }
 
-/** Marks a connection instrumented by a recorder (the value is the recorder). */
-const RECORDER = Symbol('stevens.recorder');
-type Instrumented = Connection & { [RECORDER]?: RecordingEndpoint };
-const proto = Connection.prototype;
-
 export class RecordingEndpoint extends Endpoint {
   readonly log: LogWriter;
   private live: LogWriter | undefined;
-  /** The recording versions of the connection methods, shared by every connection of this endpoint. */
-  private readonly methods: Record<string, (this: Connection, ...args: never[]) => unknown>;
 
   /**
    * `sink`: a BufferSink or FileSink for a full log, a RingSink for a bounded ring (each chunk starts with a
@@ -51,7 +44,7 @@ export class RecordingEndpoint extends Endpoint {
     const log = new LogWriter(sink, { options: plainOptions(options), mode: ring ? 'ring' : 'full', label: opts.label, meta: opts.meta }, opts);
     this.log = log;
     this.live = log;
-    this.methods = connectionMethods(this);
+    this.observeCalls({ call: (conn, kind, args, run) => this.recordCall(conn, kind, args, run) });
     if (ring) this.newChunk(log);
   }
 
@@ -118,7 +111,7 @@ export class RecordingEndpoint extends Endpoint {
       throw e;
     }
     log?.connect(nowMs, remote, plainOptions(opts as EndpointOptions), conn.id);
-    return this.instrument(conn);
+    return conn;
   }
 
   override handleDatagram(nowMs: number, remote: Remote, bytes: Uint8Array): void {
@@ -186,12 +179,7 @@ export class RecordingEndpoint extends Endpoint {
       throw e;
     }
     log?.event(ev);
-    if (ev !== undefined && (ev.connection as Instrumented)[RECORDER] !== this) this.instrument(ev.connection);
     return ev;
-  }
-
-  override *connections(): IterableIterator<Connection> {
-    for (const c of super.connections()) yield this.instrument(c);
   }
 
   /** A snapshot taken by the application is recorded too (the replayer checks its own against it). */
@@ -249,120 +237,49 @@ export class RecordingEndpoint extends Endpoint {
   }
 
   /**
-   * Application calls on the connection are recorded from now on: its write, read, shutdown, close, abort,
-   * sendDatagram and setNoDelay become recording ones (own, non-enumerable properties; the object, its identity
-   * and its fields stay the core's).
+   * One application call on a connection: recorded with its result (a call that throws is recorded with no
+   * result, then a Threw record). Calls made while the core works for the endpoint (inside a snapshot) are not.
    */
-  private instrument(conn: Connection): Connection {
-    const c = conn as Instrumented;
-    if (c[RECORDER] === this) return conn;
-    Object.defineProperty(c, RECORDER, { value: this, configurable: true, enumerable: false, writable: true });
-    for (const [name, fn] of Object.entries(this.methods)) Object.defineProperty(c, name, { value: fn, configurable: true, enumerable: false, writable: true });
-    return conn;
-  }
-
-  /** The writer for an application call on a connection; undefined inside a call (the core's own) or when not recording. */
-  logForCall(): LogWriter | undefined {
-    return this.depth === 0 ? this.active() : undefined;
-  }
-
-  /** @internal Calls in progress on connections (see logForCall). */
-  depth = 0;
-}
-
-/** The recording connection methods of one recorder (`this` is the connection). */
-function connectionMethods(rec: RecordingEndpoint): Record<string, (this: Connection, ...args: never[]) => unknown> {
-  /** Calls without a result: recorded first, then made. */
-  const plain = (kind: typeof K.Shutdown | typeof K.Close | typeof K.Abort, conn: Connection, call: () => void) => {
-    const log = rec.logForCall();
-    if (log === undefined) return call();
-    log.simple(kind, conn.id);
-    rec.depth++;
+  private recordCall<T>(conn: Connection, kind: ApplicationCall, args: readonly unknown[], run: () => T): T {
+    const log = this.depth === 0 ? this.active() : undefined;
+    if (log === undefined) return run();
+    let result: T;
+    this.depth++;
     try {
-      call();
+      result = run();
     } catch (e) {
+      logCall(log, conn.id, kind, args, undefined);
       log.threw(e);
       throw e;
     } finally {
-      rec.depth--;
+      this.depth--;
     }
-  };
-  return {
-    write(this: Connection, bytes: Uint8Array): number {
-      const log = rec.logForCall();
-      if (log === undefined) return proto.write.call(this, bytes);
-      let n: number;
-      rec.depth++;
-      try {
-        n = proto.write.call(this, bytes);
-      } catch (e) {
-        log.write(this.id, bytes, -1);
-        log.threw(e);
-        throw e;
-      } finally {
-        rec.depth--;
-      }
-      log.write(this.id, bytes, n);
-      return n;
-    },
-    read(this: Connection, maxBytes?: number): Uint8Array {
-      const log = rec.logForCall();
-      if (log === undefined) return proto.read.call(this, maxBytes);
-      let out: Uint8Array;
-      rec.depth++;
-      try {
-        out = proto.read.call(this, maxBytes);
-      } catch (e) {
-        log.read(this.id, maxBytes, undefined);
-        log.threw(e);
-        throw e;
-      } finally {
-        rec.depth--;
-      }
-      log.read(this.id, maxBytes, out);
-      return out;
-    },
-    shutdown(this: Connection): void {
-      plain(K.Shutdown, this, () => proto.shutdown.call(this));
-    },
-    close(this: Connection): void {
-      plain(K.Close, this, () => proto.close.call(this));
-    },
-    abort(this: Connection): void {
-      plain(K.Abort, this, () => proto.abort.call(this));
-    },
-    sendDatagram(this: Connection, bytes: Uint8Array): boolean {
-      const log = rec.logForCall();
-      if (log === undefined) return proto.sendDatagram.call(this, bytes);
-      let ok: boolean;
-      rec.depth++;
-      try {
-        ok = proto.sendDatagram.call(this, bytes);
-      } catch (e) {
-        log.sendDatagram(this.id, bytes, undefined);
-        log.threw(e);
-        throw e;
-      } finally {
-        rec.depth--;
-      }
-      log.sendDatagram(this.id, bytes, ok);
-      return ok;
-    },
-    setNoDelay(this: Connection, on: boolean): void {
-      const log = rec.logForCall();
-      if (log === undefined) return proto.setNoDelay.call(this, on);
-      log.setNoDelay(this.id, on);
-      rec.depth++;
-      try {
-        proto.setNoDelay.call(this, on);
-      } catch (e) {
-        log.threw(e);
-        throw e;
-      } finally {
-        rec.depth--;
-      }
-    },
-  };
+    logCall(log, conn.id, kind, args, result);
+    return result;
+  }
+
+  /** Calls in progress (see recordCall). */
+  private depth = 0;
+}
+
+/** The record of one application call; `result` undefined when the call threw. */
+function logCall(log: LogWriter, id: number, kind: ApplicationCall, args: readonly unknown[], result: unknown): void {
+  switch (kind) {
+    case 'write':
+      return log.write(id, args[0] as Uint8Array, result === undefined ? -1 : (result as number));
+    case 'read':
+      return log.read(id, args[0] as number | undefined, result as Uint8Array | undefined);
+    case 'sendDatagram':
+      return log.sendDatagram(id, args[0] as Uint8Array, result as boolean | undefined);
+    case 'setNoDelay':
+      return log.setNoDelay(id, args[0] as boolean);
+    case 'shutdown':
+      return log.simple(K.Shutdown, id);
+    case 'close':
+      return log.simple(K.Close, id);
+    case 'abort':
+      return log.simple(K.Abort, id);
+  }
 }
 
 /**
