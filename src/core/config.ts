@@ -1,4 +1,5 @@
 // Every tunable number of a connection, with the profile it comes from. Units are in the names.
+import { CONTROLLERS, isCongestionControlName, type CongestionControlName } from './congestion/controllers.js';
 
 export type ProfileName = 'tcp' | 'game';
 
@@ -43,8 +44,8 @@ export interface ConnectionConfig {
   timestamps: boolean;
   /** Queued unreliable datagrams per connection before sendDatagram refuses more. */
   maxQueuedDatagrams: number;
-  /** 'cubic' (RFC 9438, the default as in Linux) or 'newreno' (RFC 5681). */
-  congestionControl: 'cubic' | 'newreno';
+  /** A controller of congestion/controllers.ts: 'cubic' (RFC 9438, the default as in Linux) or 'newreno' (RFC 5681). */
+  congestionControl: CongestionControlName;
   /** Duplicate ACKs (or SACKed segments above a hole) that mean loss (RFC 5681: 3). */
   dupThresh: number;
   /** cwnd never falls below this many segments (1 in RFC 5681 after an RTO). */
@@ -170,5 +171,7 @@ function validateConfig(c: ConnectionConfig): void {
     throw new RangeError('slowStartAckLimitSegments must be an integer >= 0');
   }
   if (c.lossDetection !== 'dupack' && c.lossDetection !== 'rack') throw new RangeError(`unknown lossDetection '${String(c.lossDetection)}'`);
-  if (c.congestionControl !== 'cubic' && c.congestionControl !== 'newreno') throw new RangeError(`unknown congestionControl '${String(c.congestionControl)}'`);
+  if (!isCongestionControlName(c.congestionControl)) {
+    throw new RangeError(`unknown congestionControl '${String(c.congestionControl)}' (known: ${Object.keys(CONTROLLERS).join(', ')})`);
+  }
 }

@@ -3,11 +3,14 @@
 // Sans-IO: time comes in as an argument, datagrams and events go out through poll calls.
 import { resolveConfig, type ConnectionConfig } from './config.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import type { EndpointDropReason, DropCounts } from './drop-reason.js';
+import type { EndpointSlot } from './connection-host.js';
+import { CallError } from './errors.js';
 import type { CallObserver, EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
 import { Prng } from './prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
-import { fromPlain, toPlain, type Plain } from './snapshot.js';
+import { fieldsOf, fromPlain, SnapshotError, toPlain, type Plain } from './snapshot.js';
 import { Fifo } from './fifo.js';
 import { allocSegmentDatagram, checkEncapsulation, KIND_SEGMENT, parseDatagramBody, parseSegmentBody, sealDatagram } from './wire/encapsulation.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
@@ -56,19 +59,21 @@ export interface EndpointSnapshot {
   forgotten?: Plain[];
   pending: number[];
   burst: number;
-  heap: number[];
+  /** The timer heap in its order: [connection id, deadline reported to the heap]. */
+  heap: Array<[number, Plain]>;
   events: Plain[];
   control: Plain[];
 }
 
-const SNAPSHOT_VERSION = 1;
+/** 2: every mechanism saves its own state explicitly (1 copied fields by reflection). */
+const SNAPSHOT_VERSION = 2;
 
 export interface EndpointStats {
   connections: number;
   datagramsReceived: number;
   datagramsSent: number;
   /** Datagrams dropped before reaching a connection, by reason. */
-  drops: Record<string, number>;
+  drops: DropCounts<EndpointDropReason>;
   resetsSent: number;
 }
 
@@ -110,14 +115,14 @@ export class Endpoint {
   private burst = 0;
   /** Connections whose deadlines changed since the heap was last updated. */
   private timerDirty: Connection[] = [];
-  private readonly heap = new TimerHeap<Connection>();
+  private readonly heap = new TimerHeap<EndpointSlot>();
   /** The peer of the last peerFor() (see there); dropped when that peer is forgotten. */
   private lastPeer: Peer | undefined;
   private nextConnectionId = 1;
   private retransmissionsSeen = 0;
   private connectionCount = 0;
   private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0 };
-  private readonly drops: Record<string, number> = {};
+  private readonly drops: DropCounts<EndpointDropReason> = {};
   private readonly host: ConnectionHost;
   private callObserver: CallObserver | undefined;
 
@@ -285,13 +290,14 @@ export class Endpoint {
     }
     for (let conn = this.pending.peek(); conn !== undefined; conn = this.pending.peek()) {
       // Cleared first, so a connection that asks again while being polled is queued again, not lost.
-      conn.queuedForTransmit = false;
+      const slot = conn.slot;
+      slot.queuedForTransmit = false;
       const bytes = conn.pollTransmit(nowMs);
       this.markTimers(conn);
       if (bytes === undefined) {
         this.pending.shift();
         this.burst = 0;
-      } else if (conn.queuedForTransmit) {
+      } else if (slot.queuedForTransmit) {
         // Queued again behind: this entry is done.
         this.pending.shift();
         this.burst = 0;
@@ -301,7 +307,7 @@ export class Endpoint {
         this.queueTransmit(conn);
         this.burst = 0;
       } else {
-        conn.queuedForTransmit = true;
+        slot.queuedForTransmit = true;
       }
       if (this.control.length > 0) {
         // The connection reset itself while deciding what to send; the RST goes first.
@@ -330,8 +336,9 @@ export class Endpoint {
     for (;;) {
       const top = this.heap.peek();
       if (top === undefined || top.heapDeadlineMs > nowMs) return;
-      top.handleTimeout(nowMs);
-      const next = top.state === 'CLOSED' ? Infinity : top.nextDeadlineMs();
+      const conn = top.connection;
+      conn.handleTimeout(nowMs);
+      const next = conn.state === 'CLOSED' ? Infinity : conn.nextDeadlineMs();
       this.heap.update(top, next);
       // A timer re-armed at or before now fires on the next call instead of spinning here.
       if (next <= nowMs) return;
@@ -404,9 +411,9 @@ export class Endpoint {
       halfOpen: half,
       connections: conns.map((c) => c.snapshot()),
       forgotten: forgotten.map((c) => c.snapshot()),
-      pending: this.pending.toArray().filter((c) => c.queuedForTransmit).map((c) => c.id),
+      pending: this.pending.toArray().filter((c) => c.slot.queuedForTransmit).map((c) => c.id),
       burst: this.burst,
-      heap: this.heap.order().map((c) => c.id),
+      heap: this.heap.order().map((slot) => [slot.id, toPlain(slot.heapDeadlineMs)]),
       events: this.events.slice(this.eventHead).map((e) => toPlain({ ...e, connection: e.connection.id })),
       control: this.control.map((t) => toPlain(t)),
     };
@@ -414,7 +421,9 @@ export class Endpoint {
 
   /** An endpoint rebuilt from snapshot(); it continues exactly where the snapshotted one stood. */
   static restore(snapshot: EndpointSnapshot, extra: { trace?: TraceHook } = {}): Endpoint {
-    if (snapshot.version !== SNAPSHOT_VERSION) throw new Error(`snapshot version ${String(snapshot.version)} is not ${SNAPSHOT_VERSION}`);
+    if (snapshot?.version !== SNAPSHOT_VERSION) {
+      throw new SnapshotError(`snapshot version ${String(snapshot?.version)} cannot be restored: this stevens reads version ${SNAPSHOT_VERSION} only (take the snapshot again, or replay the log from its start)`);
+    }
     const options = fromPlain(snapshot.options) as EndpointOptions;
     const ep = new Endpoint({ ...options, ...extra });
     ep.prng.setState(snapshot.prng);
@@ -434,27 +443,38 @@ export class Endpoint {
       const conn = Connection.restore(ep.host, plain);
       byId.set(conn.id, conn);
     }
+    const known = (id: number): Connection => {
+      const c = byId.get(id);
+      if (c === undefined) throw new SnapshotError(`snapshot: connection ${id} is named but not saved`);
+      return c;
+    };
     for (const l of snapshot.listeners as Array<{ port: number | null; config: Plain; backlog: number }>) {
       const listener: Listener = { config: fromPlain(l.config) as ConnectionConfig, backlog: l.backlog, halfOpen: new Set() };
       if (l.port === null) ep.anyListener = listener;
       else ep.listeners.set(l.port, listener);
     }
     for (const [id, port] of snapshot.halfOpen as Array<[number, number | null]>) {
-      const conn = byId.get(id)!;
+      const conn = known(id);
       const listener = port === null ? ep.anyListener! : ep.listeners.get(port)!;
       listener.halfOpen.add(conn);
       ep.halfOpenOf.set(conn, listener);
     }
     for (const id of snapshot.pending) {
-      const conn = byId.get(id)!;
-      conn.queuedForTransmit = true;
+      const conn = known(id);
+      conn.slot.queuedForTransmit = true;
       ep.pending.push(conn);
     }
     ep.burst = snapshot.burst;
-    ep.heap.restoreOrder(snapshot.heap.map((id) => byId.get(id)!));
+    ep.heap.restoreOrder(
+      snapshot.heap.map(([id, deadline]) => {
+        const slot = known(id).slot;
+        slot.heapDeadlineMs = fromPlain(deadline) as number;
+        return slot;
+      }),
+    );
     for (const e of snapshot.events) {
       const ev = fromPlain(e) as Record<string, unknown>;
-      ep.events.push({ ...ev, connection: byId.get(ev.connection as number)! } as EndpointEvent);
+      ep.events.push({ ...ev, connection: known(ev.connection as number) } as EndpointEvent);
     }
     for (const t of snapshot.control) ep.control.push(fromPlain(t) as Transmit);
     return ep;
@@ -485,7 +505,7 @@ export class Endpoint {
         if (byPort!.size === 0) this.peers.delete(conn.remote.address);
       }
     }
-    this.heap.remove(conn);
+    this.heap.remove(conn.slot);
   }
 
   private releaseHalfOpen(conn: Connection): void {
@@ -501,21 +521,23 @@ export class Endpoint {
     if (dirty.length === 0) return;
     for (let i = 0; i < dirty.length; i++) {
       const conn = dirty[i]!;
-      conn.queuedForTimers = false;
-      this.heap.update(conn, conn.state === 'CLOSED' ? Infinity : conn.nextDeadlineMs());
+      conn.slot.queuedForTimers = false;
+      this.heap.update(conn.slot, conn.state === 'CLOSED' ? Infinity : conn.nextDeadlineMs());
     }
     dirty.length = 0;
   }
 
   private markTimers(conn: Connection): void {
-    if (conn.queuedForTimers) return;
-    conn.queuedForTimers = true;
+    const slot = conn.slot;
+    if (slot.queuedForTimers) return;
+    slot.queuedForTimers = true;
     this.timerDirty.push(conn);
   }
 
   private queueTransmit(conn: Connection): void {
-    if (conn.queuedForTransmit) return;
-    conn.queuedForTransmit = true;
+    const slot = conn.slot;
+    if (slot.queuedForTransmit) return;
+    slot.queuedForTransmit = true;
     this.pending.push(conn);
   }
 
@@ -548,10 +570,10 @@ export class Endpoint {
       if (!peer.connections.has(p * 65536 + remotePort)) return p;
     }
     for (let p = EPHEMERAL_LOW; p <= EPHEMERAL_HIGH; p++) if (!peer.connections.has(p * 65536 + remotePort)) return p;
-    throw new Error('EADDRINUSE: no free ephemeral port towards this peer');
+    throw new CallError('EADDRINUSE', 'EADDRINUSE: no free ephemeral port towards this peer');
   }
 
-  private countDrop(reason: string, nowMs: number, remote?: Remote): void {
+  private countDrop(reason: EndpointDropReason, nowMs: number, remote?: Remote): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
     this.options.trace?.(remote ? { type: 'drop', atMs: nowMs, reason, remote: { address: remote.address, port: remote.port } } : { type: 'drop', atMs: nowMs, reason });
   }

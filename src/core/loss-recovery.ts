@@ -1,11 +1,14 @@
 // Loss detection and recovery on top of the scoreboard: duplicate ACKs and fast retransmit (RFC 5681),
 // NewReno partial ACKs without SACK (RFC 6582), SACK-based recovery with pipe and NextSeg (RFC 6675),
-// limited transmit (RFC 3042), tail loss probes (RFC 8985 7), and undo of spurious retransmissions detected
-// by timestamps (Eifel, RFC 3522) or D-SACK (RFC 2883, RFC 3708).
+// limited transmit (RFC 3042), RACK (RFC 8985 6, rack.ts), tail loss probes (RFC 8985 7, tail-loss-probe.ts),
+// and undo of spurious retransmissions detected by timestamps (Eifel, RFC 3522) or D-SACK (RFC 2883, RFC 3708).
+import type { ConnectionConfig } from './config.js';
 import type { CongestionController } from './congestion/controller.js';
 import { Rack } from './rack.js';
 import type { SackUpdate, Scoreboard, SentSegment } from './sack-scoreboard.js';
 import { seqGe, seqLt } from './seq.js';
+import { booleanOf, fieldsOf, fromPlain, numberOf, optionalNumberOf, restoreNumbers, toPlain, type Plain } from './snapshot.js';
+import { TailLossProbe } from './tail-loss-probe.js';
 
 /** As Linux names them: Open (all well), Disorder (duplicate ACKs or SACKs, no loss yet), Recovery (fast
  * recovery), Loss (after an RTO). */
@@ -29,9 +32,12 @@ export interface RecoveryCounters {
   fastRetransmits: number;
   recoveryEpisodes: number;
   spuriousRetransmits: number;
-  tailLossProbes: number;
   dsacksReceived: number;
 }
+
+const COUNTER_KEYS = ['fastRetransmits', 'recoveryEpisodes', 'spuriousRetransmits', 'dsacksReceived'] as const;
+
+export type RecoveryConfig = Pick<ConnectionConfig, 'dupThresh' | 'lossDetection' | 'tailLossProbe' | 'tlpDelayedAckAllowanceMs'>;
 
 interface Undo {
   cc: Record<string, number>;
@@ -54,23 +60,23 @@ export class LossRecovery {
   private rescueDone = false;
   private undo: Undo | undefined;
   private undoLingering = false;
-  /** A tail loss probe is outstanding until the ACK for this sequence number arrives. */
-  tlpHighSeq: number | undefined;
-  private tlpWasRetransmit = false;
+  readonly tlp: TailLossProbe;
   /** RACK when configured (and SACK is in use); otherwise RFC 6675's DupThresh rule marks losses. */
   readonly rack: Rack | undefined;
   /** When RACK wants to look again (ms from now), or undefined: the connection arms its reorder timer. */
   reorderWaitMs: number | undefined;
-  readonly counters: RecoveryCounters = { fastRetransmits: 0, recoveryEpisodes: 0, spuriousRetransmits: 0, tailLossProbes: 0, dsacksReceived: 0 };
+  readonly counters: RecoveryCounters = { fastRetransmits: 0, recoveryEpisodes: 0, spuriousRetransmits: 0, dsacksReceived: 0 };
+  private readonly dupThresh: number;
 
   constructor(
     private readonly board: Scoreboard,
     private readonly cc: CongestionController,
     private readonly sackOk: () => boolean,
-    private readonly dupThresh: number,
-    useRack = false,
+    config: RecoveryConfig,
   ) {
-    this.rack = useRack ? new Rack() : undefined;
+    this.dupThresh = config.dupThresh;
+    this.rack = config.lossDetection === 'rack' ? new Rack() : undefined;
+    this.tlp = new TailLossProbe(config.tailLossProbe, config.tlpDelayedAckAllowanceMs);
   }
 
   /** RFC 6675 pipe (with Reno accounting of duplicate ACKs when there is no SACK). */
@@ -91,12 +97,9 @@ export class LossRecovery {
     if (info.advanced) this.checkSpurious(info);
 
     // Tail loss probe answered (RFC 8985 7.4): a retransmitted probe that was not D-SACKed repaired a loss.
-    if (this.tlpHighSeq !== undefined && (seqGe(info.ack, this.tlpHighSeq) || info.sack?.dsack)) {
-      if (this.tlpWasRetransmit && !info.sack?.dsack && this.state === 'open') {
-        this.cc.onLoss(nowMs, this.pipeBytes(mssBytes));
-        this.cc.onRecoveryEnd(nowMs);
-      }
-      this.tlpHighSeq = undefined;
+    if (this.tlp.onAck(info.ack, info.sack?.dsack === true) && this.state === 'open') {
+      this.cc.onLoss(nowMs, this.pipeBytes(mssBytes));
+      this.cc.onRecoveryEnd(nowMs);
     }
 
     if (info.duplicate || (sack && info.sack !== undefined && info.sack.newlySackedBytes > 0 && !info.advanced)) {
@@ -190,7 +193,7 @@ export class LossRecovery {
     this.dupAcks = 0;
     this.renoSackedSegments = 0;
     this.fastRetransmitNow = false;
-    this.tlpHighSeq = undefined;
+    this.tlp.onRto();
   }
 
   /** RFC 6675 NextSeg: what to retransmit now, if anything (new data, rule 2, is the caller's). */
@@ -225,16 +228,9 @@ export class LossRecovery {
     }
   }
 
-  /** A tail loss probe went out; `retransmit` when it resent the last segment instead of new data. */
-  onTailLossProbe(highSeq: number, retransmit: boolean): void {
-    this.counters.tailLossProbes++;
-    this.tlpHighSeq = highSeq;
-    this.tlpWasRetransmit = retransmit;
-  }
-
   /** May a tail loss probe be scheduled now (RFC 8985 7.2: open state, nothing probed yet)? */
   canProbe(): boolean {
-    return this.state === 'open' && this.tlpHighSeq === undefined;
+    return this.state === 'open' && this.tlp.highSeq === undefined;
   }
 
   /**
@@ -290,5 +286,43 @@ export class LossRecovery {
     }
     this.undo = undefined;
     this.undoLingering = false;
+  }
+
+  save(): Plain {
+    const u = this.undo;
+    return {
+      state: this.state,
+      dupAcks: this.dupAcks,
+      recoveryPoint: this.recoveryPoint,
+      renoSackedSegments: this.renoSackedSegments,
+      fastRetransmitNow: this.fastRetransmitNow,
+      rescueDone: this.rescueDone,
+      undo: u === undefined ? null : { cc: toPlain(u.cc), firstRetransmitTsVal: toPlain(u.firstRetransmitTsVal), retransmissions: u.retransmissions, undsacked: u.undsacked },
+      undoLingering: this.undoLingering,
+      reorderWaitMs: toPlain(this.reorderWaitMs),
+      counters: { ...this.counters },
+      tlp: this.tlp.save(),
+      rack: this.rack === undefined ? null : this.rack.save(),
+    };
+  }
+
+  restore(plain: Plain): void {
+    const f = fieldsOf(plain, 'loss recovery');
+    this.state = f.state as RecoveryState;
+    this.dupAcks = numberOf(f, 'dupAcks');
+    this.recoveryPoint = numberOf(f, 'recoveryPoint');
+    this.renoSackedSegments = numberOf(f, 'renoSackedSegments');
+    this.fastRetransmitNow = booleanOf(f, 'fastRetransmitNow');
+    this.rescueDone = booleanOf(f, 'rescueDone');
+    if (f.undo === null) this.undo = undefined;
+    else {
+      const u = fieldsOf(f.undo, 'undo record');
+      this.undo = { cc: fromPlain(u.cc ?? null) as Record<string, number>, firstRetransmitTsVal: optionalNumberOf(u, 'firstRetransmitTsVal'), retransmissions: numberOf(u, 'retransmissions'), undsacked: numberOf(u, 'undsacked') };
+    }
+    this.undoLingering = booleanOf(f, 'undoLingering');
+    this.reorderWaitMs = optionalNumberOf(f, 'reorderWaitMs');
+    restoreNumbers(this.counters, fieldsOf(f.counters, 'recovery counters'), COUNTER_KEYS);
+    this.tlp.restore(f.tlp ?? null);
+    if (this.rack !== undefined) this.rack.restore(f.rack ?? null);
   }
 }

@@ -2,6 +2,7 @@
 // delivered and more than an RTT plus a reordering window has passed since it was sent. Switchable with the
 // duplicate-ACK counting of RFC 6675 (config lossDetection).
 import type { Scoreboard, SentSegment } from './sack-scoreboard.js';
+import { booleanOf, fieldsOf, numberOf, toPlain, type Plain } from './snapshot.js';
 
 export class Rack {
   /** Send order and time of the most recently sent segment known delivered (RACK.xmit_ts / end_seq). */
@@ -66,7 +67,17 @@ export class Rack {
     return waitMs;
   }
 
-  save(): Record<string, number> {
-    return { order: this.order, xmitMs: this.xmitMs, rttMs: this.rttMs, minRttMs: this.minRttMs, reorderingSeen: this.reorderingSeen ? 1 : 0, reoWndMult: this.reoWndMult };
+  save(): Plain {
+    return { order: this.order, xmitMs: this.xmitMs, rttMs: this.rttMs, minRttMs: toPlain(this.minRttMs), reorderingSeen: this.reorderingSeen, reoWndMult: this.reoWndMult };
+  }
+
+  restore(plain: Plain): void {
+    const f = fieldsOf(plain, 'RACK');
+    this.order = numberOf(f, 'order');
+    this.xmitMs = numberOf(f, 'xmitMs');
+    this.rttMs = numberOf(f, 'rttMs');
+    this.minRttMs = numberOf(f, 'minRttMs');
+    this.reorderingSeen = booleanOf(f, 'reorderingSeen');
+    this.reoWndMult = numberOf(f, 'reoWndMult');
   }
 }

@@ -1,4 +1,5 @@
 // RFC 6298 round-trip time estimation and the retransmission timeout.
+import { booleanOf, fieldsOf, numberOf, type Plain } from './snapshot.js';
 
 export class RttEstimator {
   srttMs = 0;
@@ -53,6 +54,20 @@ export class RttEstimator {
       this.baseRtoMs = clamp(Math.max(this.initialRtoMs, 3000), this.minRtoMs, this.maxRtoMs);
       this.backoffs = 0;
     }
+  }
+
+  save(): Plain {
+    return { srttMs: this.srttMs, rttvarMs: this.rttvarMs, baseRtoMs: this.baseRtoMs, hasSample: this.hasSample, backoffs: this.backoffs, latestSampleMs: this.latestSampleMs };
+  }
+
+  restore(plain: Plain): void {
+    const f = fieldsOf(plain, 'RTT estimator');
+    this.srttMs = numberOf(f, 'srttMs');
+    this.rttvarMs = numberOf(f, 'rttvarMs');
+    this.baseRtoMs = numberOf(f, 'baseRtoMs');
+    this.hasSample = booleanOf(f, 'hasSample');
+    this.backoffs = numberOf(f, 'backoffs');
+    this.latestSampleMs = numberOf(f, 'latestSampleMs');
   }
 }
 

@@ -3,6 +3,7 @@
 // the per-segment send times that RTT sampling and RACK need.
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import type { SackBlock } from './wire/segment.js';
+import { fieldsOf, fromPlain, numberOf, optionalNumberOf, toPlain, SnapshotError, type Plain } from './snapshot.js';
 
 export interface SentSegment {
   seq: number;
@@ -321,5 +322,21 @@ export class Scoreboard {
   /** Records, for stats and snapshots. */
   toArray(): SentSegment[] {
     return this.segs.slice(this.head).map((s) => ({ ...s }));
+  }
+
+  save(): Plain {
+    return { segs: toPlain(this.toArray()), outstandingBytes: this.outstandingBytes, sackedBytes: this.sackedBytes, lostBytes: this.lostBytes, highSackedEnd: toPlain(this.highSackedEnd) };
+  }
+
+  restore(plain: Plain): void {
+    const f = fieldsOf(plain, 'scoreboard');
+    const segs = fromPlain(f.segs ?? null);
+    if (!Array.isArray(segs)) throw new SnapshotError('snapshot: scoreboard records are not a list');
+    this.segs = segs as SentSegment[];
+    this.head = 0;
+    this.outstandingBytes = numberOf(f, 'outstandingBytes');
+    this.sackedBytes = numberOf(f, 'sackedBytes');
+    this.lostBytes = numberOf(f, 'lostBytes');
+    this.highSackedEnd = optionalNumberOf(f, 'highSackedEnd');
   }
 }

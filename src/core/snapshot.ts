@@ -33,25 +33,45 @@ export function fromPlain(value: Plain): unknown {
   return out;
 }
 
-/** An object's own fields as plain data, except those named in `skip` (references restored separately). */
-export function saveFields(obj: object, skip: readonly string[]): { [key: string]: Plain } {
-  const out: { [key: string]: Plain } = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (skip.includes(k) || typeof v === 'function') continue;
-    if (v === undefined) {
-      out[k] = { $undefined: true };
-      continue;
-    }
-    out[k] = toPlain(v);
+/** A snapshot this version cannot read (another version's, or damaged). */
+export class SnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotError';
   }
-  return out;
 }
 
-/** Assign saved fields back onto an object built by its constructor. */
-export function restoreFields(obj: object, saved: { [key: string]: Plain }, skip: readonly string[] = []): void {
-  const target = obj as Record<string, unknown>;
-  for (const [k, v] of Object.entries(saved)) {
-    if (skip.includes(k)) continue;
-    target[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && '$undefined' in v ? undefined : fromPlain(v);
-  }
+/** A saved object's fields, or a SnapshotError naming what was expected. */
+export function fieldsOf(value: Plain | undefined, what: string): { [key: string]: Plain } {
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) throw new SnapshotError(`snapshot: ${what} is not an object`);
+  return value;
+}
+
+/** A saved number (non-finite ones come tagged). */
+export function numberOf(fields: { [key: string]: Plain }, key: string): number {
+  const v = fromPlain(fields[key] ?? null);
+  if (typeof v !== 'number') throw new SnapshotError(`snapshot: ${key} is not a number`);
+  return v;
+}
+
+/** A saved number that may be absent (saved as null). */
+export function optionalNumberOf(fields: { [key: string]: Plain }, key: string): number | undefined {
+  return fields[key] === null || fields[key] === undefined ? undefined : numberOf(fields, key);
+}
+
+export function booleanOf(fields: { [key: string]: Plain }, key: string): boolean {
+  const v = fields[key];
+  if (typeof v !== 'boolean') throw new SnapshotError(`snapshot: ${key} is not a boolean`);
+  return v;
+}
+
+export function bytesOf(value: Plain | undefined, what: string): Uint8Array {
+  const v = fromPlain(value ?? null);
+  if (!(v instanceof Uint8Array)) throw new SnapshotError(`snapshot: ${what} is not bytes`);
+  return v;
+}
+
+/** Copy the saved numbers of `keys` onto a counters object (every key must be there). */
+export function restoreNumbers<T extends object>(target: T, fields: { [key: string]: Plain }, keys: readonly (keyof T & string)[]): void {
+  for (const k of keys) (target as Record<string, number>)[k] = numberOf(fields, k);
 }
