@@ -2,7 +2,7 @@
 // connections to it over a simulated network profile, randomized workloads on them, and the invariants checked
 // as the run goes and at its end. Everything is a function of the options: the same seed gives the same run.
 // What each side of a connection does and checks is in lifetime.ts; the node around each host's Endpoint (the
-// core's exceptions, livelocks) in guarded-node.ts.
+// core's exceptions, livelocks) in guarded-node.ts; the replay logs and captures a run writes in recordings.ts.
 //
 // Invariants (a violation fails the run; expected failures are counted, not violations):
 // - corrupt-stream: every byte read is the byte written at that stream offset (checked as it is read), so data
@@ -25,15 +25,12 @@
 //   the harness aborts that connection and goes on.
 // - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { CaptureRecorder, SimCapture } from '../capture/index.js';
-import { dirname, join } from 'node:path';
-import { FileSink, RecordingEndpoint } from '../replay/index.js';
 import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
 import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent } from '../sim/index.js';
 import { GuardedNode } from './guarded-node.js';
 import { record } from './histogram.js';
 import { fmtMs, Lifetime, type HostCtx, type Side, type SoakRun } from './lifetime.js';
+import { LinkCaptures, ReplayLogs } from './recordings.js';
 import { emptyResult } from './tallies.js';
 import type { SoakOptions, SoakProgress, SoakResult, Violation, ViolationKind } from './types.js';
 import { CONFIG_VARIANTS, deriveSeed, drawPartitions, SlotPlanner } from './workload.js';
@@ -93,6 +90,8 @@ class Soak implements SoakRun {
   readonly drainBoundMs: number;
   readonly peerGoneMs: number;
   bytesRead = 0;
+  private readonly logs: ReplayLogs | undefined;
+  private readonly captures: LinkCaptures | undefined;
 
   constructor(readonly opts: SoakOptions) {
     const network = networkFor(opts);
@@ -103,6 +102,8 @@ class Soak implements SoakRun {
     const workload = opts.workload ?? 'mixed';
     this.result = emptyResult(opts, workload);
     this.sim = new Simulator({ seed: opts.seed });
+    const recordDir = opts.record?.failingOnly ? undefined : opts.record?.dir;
+    if (recordDir !== undefined) this.logs = new ReplayLogs(recordDir, opts.seed);
     if (opts.digest) {
       const h = createHash('sha256');
       this.digest = h;
@@ -130,51 +131,14 @@ class Soak implements SoakRun {
       for (const p of drawPartitions(opts.seed, k, opts.durationMs)) this.sim.partition(ctx.host, this.server.host, p.fromMs, p.toMs);
       this.clients.push(ctx);
     }
-    if (opts.pcap) this.startCaptures(opts.pcap.dir);
+    if (opts.pcap) this.captures = new LinkCaptures(this.sim, opts.pcap.dir, this.seed);
     const params = { workload, durationMs: opts.durationMs, maxDatagramBytes: MAX_DATAGRAM_DRAW };
     for (let slot = 0; slot < opts.connections; slot++) this.planners.push(new SlotPlanner(opts.seed, slot, params));
   }
 
-  private readonly captures: Array<{ cap: SimCapture; rec: CaptureRecorder; fd: number }> = [];
-
-  /** --pcap: one capture per link, written as the run goes (synchronously: a run is one thread's work). */
-  private startCaptures(dir: string): void {
-    const folder = join(dir, `seed-${this.seed}`);
-    rmSync(folder, { recursive: true, force: true });
-    mkdirSync(folder, { recursive: true });
-    const byLink = new Map<string, SimCapture>();
-    for (const link of this.sim.links) {
-      const fd = openSync(join(folder, `${link.name.replace('->', '_to_')}.pcapng`), 'w');
-      const rec = new CaptureRecorder((chunk: Uint8Array) => void writeSync(fd, chunk), { view: 'tcp', comment: `stevens soak seed ${this.seed}, link ${link.name}` });
-      const cap = new SimCapture(rec, { at: 'wire' });
-      byLink.set(link.name, cap);
-      this.captures.push({ cap, rec, fd });
-    }
-    const previous = this.sim.onPacket;
-    this.sim.onPacket = (pe: PacketEvent) => {
-      previous?.(pe);
-      byLink.get(pe.link.name)?.onPacket(pe);
-    };
-  }
-
-  private closeCaptures(): void {
-    for (const c of this.captures) {
-      c.cap.flush();
-      c.rec.close();
-      closeSync(c.fd);
-    }
-    this.captures.length = 0;
-  }
-
   /** A host's endpoint; with the record option, one recording into `<dir>/seed-<seed>/<name>.stvlog`. */
   private endpoint(name: string, options: EndpointOptions): Endpoint {
-    const dir = this.opts.record?.failingOnly ? undefined : this.opts.record?.dir;
-    if (dir === undefined) return new Endpoint(options);
-    const path = join(dir, `seed-${this.seed}`, `${name}.stvlog`);
-    // The server comes first: the seed's folder then holds this run's logs only.
-    if (name === 'server') rmSync(dirname(path), { recursive: true, force: true });
-    mkdirSync(dirname(path), { recursive: true });
-    return new RecordingEndpoint(options, new FileSink(path), { label: name, meta: { soakSeed: this.seed } });
+    return this.logs?.endpoint(name, options) ?? new Endpoint(options);
   }
 
   private addHost(name: string, ep: Endpoint, hostOpts: { name: string; ipv4?: string; ipv6?: string; port: number }): HostCtx {
@@ -217,7 +181,7 @@ class Soak implements SoakRun {
       // The simulator or the harness itself threw (the core's own exceptions are caught at the node).
       this.exception(e, 'simulation');
     }
-    this.closeCaptures();
+    this.captures?.close();
     this.finish(performance.now() - t0);
     return this.result;
   }
@@ -436,11 +400,7 @@ class Soak implements SoakRun {
     }
     r.links.dropped = this.sim.dropsByReason();
     if (this.digest !== undefined) r.digest = this.digest.digest('hex');
-    for (const { ep } of [this.server, ...this.clients]) {
-      if (!(ep instanceof RecordingEndpoint)) continue;
-      ep.closeLog();
-      (r.logs ??= []).push((ep.log.sink as FileSink).path);
-    }
+    if (this.logs !== undefined) r.logs = this.logs.close();
   }
 }
 
