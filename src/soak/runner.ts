@@ -1,6 +1,8 @@
 // One soak run, named by its seed: a server host with a listening Endpoint, client hosts opening many
 // connections to it over a simulated network profile, randomized workloads on them, and the invariants checked
 // as the run goes and at its end. Everything is a function of the options: the same seed gives the same run.
+// What each side of a connection does and checks is in lifetime.ts; the node around each host's Endpoint (the
+// core's exceptions, livelocks) in guarded-node.ts; the replay logs and captures a run writes in recordings.ts.
 //
 // Invariants (a violation fails the run; expected failures are counted, not violations):
 // - corrupt-stream: every byte read is the byte written at that stream offset (checked as it is read), so data
@@ -23,17 +25,15 @@
 //   the harness aborts that connection and goes on.
 // - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { CaptureRecorder, SimCapture } from '../capture/index.js';
-import { dirname, join } from 'node:path';
-import { FileSink, RecordingEndpoint } from '../replay/index.js';
 import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
-import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent, type SansIoNode, type SimHost } from '../sim/index.js';
+import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent } from '../sim/index.js';
+import { GuardedNode } from './guarded-node.js';
 import { record } from './histogram.js';
-import { emptyTallies } from './tallies.js';
-import { checkDatagram, encodeDatagram, HEADER_BYTES, StreamChecker, StreamLedger, type DatagramLedger } from './stream.js';
+import { fmtMs, Lifetime, type HostCtx, type Side, type SoakRun } from './lifetime.js';
+import { LinkCaptures, ReplayLogs } from './recordings.js';
+import { emptyResult } from './tallies.js';
 import type { SoakOptions, SoakProgress, SoakResult, Violation, ViolationKind } from './types.js';
-import { CONFIG_VARIANTS, deriveSeed, drawPartitions, SlotPlanner, type LifetimePlan, type SidePlan } from './workload.js';
+import { CONFIG_VARIANTS, deriveSeed, drawPartitions, SlotPlanner } from './workload.js';
 
 /** The server listens on one TCP port per (configuration variant, connection profile). */
 function tcpPort(variant: number, profile: 'tcp' | 'game'): number {
@@ -46,7 +46,6 @@ const SERVER_IPV6 = 'fd00::1';
 /** Messages up to this payload size count towards the latency figures. */
 const SMALL_MESSAGE_BYTES = 16 * 1024;
 const TICK_MS = 1000;
-const SLOW_READ_TICK_MS = 100;
 const MAX_VIOLATIONS_KEPT = 50;
 const DEFAULT_PROGRESS_BOUND_MS = 15 * 60_000;
 const DEFAULT_DRAIN_BOUND_MS = 30 * 60_000;
@@ -73,78 +72,7 @@ export function runSoak(opts: SoakOptions, onProgress?: (p: SoakProgress) => voi
   return r;
 }
 
-interface HostCtx {
-  name: string;
-  ep: Endpoint;
-  host: SimHost;
-  /** The UDP address clients use for the server, or this client's own. */
-  address: Remote;
-  sides: Map<Connection, Side>;
-  /** App actions decided while handling events, run once the event queue is empty. */
-  deferred: Array<() => void>;
-  serverRemote?: Remote;
-}
-
-/** handleTimeout calls at one instant after which a timer is taken to be spinning (due, never passing). */
-const LIVELOCK_CALLS = 1000;
-
-/**
- * Catches what the core throws so it is reported, not a crash; and notices a deadline that stays due however
- * often it fires (the run would spin at one instant forever).
- */
-class GuardedNode implements SansIoNode {
-  private lastTimeoutMs = NaN;
-  private timeoutsAtInstant = 0;
-  ctx!: HostCtx;
-
-  constructor(
-    private readonly ep: Endpoint,
-    private readonly soak: Soak,
-    private readonly name: string,
-  ) {}
-  handleDatagram(nowMs: number, remote: Remote, bytes: Uint8Array): void {
-    try {
-      this.ep.handleDatagram(nowMs, remote, bytes);
-    } catch (e) {
-      this.soak.exception(e, `${this.name}: Endpoint.handleDatagram`);
-    }
-  }
-  pollTransmit(nowMs: number) {
-    try {
-      return this.ep.pollTransmit(nowMs);
-    } catch (e) {
-      this.soak.exception(e, `${this.name}: Endpoint.pollTransmit`);
-      return undefined;
-    }
-  }
-  pollTimeoutMs(): number | undefined {
-    try {
-      return this.ep.pollTimeoutMs();
-    } catch (e) {
-      this.soak.exception(e, `${this.name}: Endpoint.pollTimeoutMs`);
-      return undefined;
-    }
-  }
-  handleTimeout(nowMs: number): void {
-    if (nowMs === this.lastTimeoutMs) {
-      if (++this.timeoutsAtInstant >= LIVELOCK_CALLS) {
-        this.timeoutsAtInstant = 0;
-        this.soak.livelock(this.ctx, nowMs, LIVELOCK_CALLS);
-        return;
-      }
-    } else {
-      this.lastTimeoutMs = nowMs;
-      this.timeoutsAtInstant = 0;
-    }
-    try {
-      this.ep.handleTimeout(nowMs);
-    } catch (e) {
-      this.soak.exception(e, `${this.name}: Endpoint.handleTimeout`);
-    }
-  }
-}
-
-class Soak {
+class Soak implements SoakRun {
   readonly sim: Simulator;
   readonly seed: number;
   readonly scratch = new Uint8Array(64 * 1024);
@@ -162,6 +90,8 @@ class Soak {
   readonly drainBoundMs: number;
   readonly peerGoneMs: number;
   bytesRead = 0;
+  private readonly logs: ReplayLogs | undefined;
+  private readonly captures: LinkCaptures | undefined;
 
   constructor(readonly opts: SoakOptions) {
     const network = networkFor(opts);
@@ -172,6 +102,8 @@ class Soak {
     const workload = opts.workload ?? 'mixed';
     this.result = emptyResult(opts, workload);
     this.sim = new Simulator({ seed: opts.seed });
+    const recordDir = opts.record?.failingOnly ? undefined : opts.record?.dir;
+    if (recordDir !== undefined) this.logs = new ReplayLogs(recordDir, opts.seed);
     if (opts.digest) {
       const h = createHash('sha256');
       this.digest = h;
@@ -199,61 +131,26 @@ class Soak {
       for (const p of drawPartitions(opts.seed, k, opts.durationMs)) this.sim.partition(ctx.host, this.server.host, p.fromMs, p.toMs);
       this.clients.push(ctx);
     }
-    if (opts.pcap) this.startCaptures(opts.pcap.dir);
+    if (opts.pcap) this.captures = new LinkCaptures(this.sim, opts.pcap.dir, this.seed);
     const params = { workload, durationMs: opts.durationMs, maxDatagramBytes: MAX_DATAGRAM_DRAW };
     for (let slot = 0; slot < opts.connections; slot++) this.planners.push(new SlotPlanner(opts.seed, slot, params));
   }
 
-  private readonly captures: Array<{ cap: SimCapture; rec: CaptureRecorder; fd: number }> = [];
-
-  /** --pcap: one capture per link, written as the run goes (synchronously: a run is one thread's work). */
-  private startCaptures(dir: string): void {
-    const folder = join(dir, `seed-${this.seed}`);
-    rmSync(folder, { recursive: true, force: true });
-    mkdirSync(folder, { recursive: true });
-    const byLink = new Map<string, SimCapture>();
-    for (const link of this.sim.links) {
-      const fd = openSync(join(folder, `${link.name.replace('->', '_to_')}.pcapng`), 'w');
-      const rec = new CaptureRecorder((chunk: Uint8Array) => void writeSync(fd, chunk), { view: 'tcp', comment: `stevens soak seed ${this.seed}, link ${link.name}` });
-      const cap = new SimCapture(rec, { at: 'wire' });
-      byLink.set(link.name, cap);
-      this.captures.push({ cap, rec, fd });
-    }
-    const previous = this.sim.onPacket;
-    this.sim.onPacket = (pe: PacketEvent) => {
-      previous?.(pe);
-      byLink.get(pe.link.name)?.onPacket(pe);
-    };
-  }
-
-  private closeCaptures(): void {
-    for (const c of this.captures) {
-      c.cap.flush();
-      c.rec.close();
-      closeSync(c.fd);
-    }
-    this.captures.length = 0;
-  }
-
   /** A host's endpoint; with the record option, one recording into `<dir>/seed-<seed>/<name>.stvlog`. */
   private endpoint(name: string, options: EndpointOptions): Endpoint {
-    const dir = this.opts.record?.failingOnly ? undefined : this.opts.record?.dir;
-    if (dir === undefined) return new Endpoint(options);
-    const path = join(dir, `seed-${this.seed}`, `${name}.stvlog`);
-    // The server comes first: the seed's folder then holds this run's logs only.
-    if (name === 'server') rmSync(dirname(path), { recursive: true, force: true });
-    mkdirSync(dirname(path), { recursive: true });
-    return new RecordingEndpoint(options, new FileSink(path), { label: name, meta: { soakSeed: this.seed } });
+    return this.logs?.endpoint(name, options) ?? new Endpoint(options);
   }
 
   private addHost(name: string, ep: Endpoint, hostOpts: { name: string; ipv4?: string; ipv6?: string; port: number }): HostCtx {
     const sides = new Map<Connection, Side>();
     const deferred: Array<() => void> = [];
     let self: HostCtx | undefined;
-    const node = new GuardedNode(ep, this, name);
+    const node = new GuardedNode(ep, name, {
+      exception: (e, where) => this.exception(e, where),
+      livelock: (nowMs, calls) => this.livelock(self!, nowMs, calls),
+    });
     const host = this.sim.addHost(hostOpts, node, (_h, nowMs) => this.activity(self!, nowMs));
     self = { name, ep, host, address: host.addresses[0]!, sides, deferred };
-    node.ctx = self;
     return self;
   }
 
@@ -284,7 +181,7 @@ class Soak {
       // The simulator or the harness itself threw (the core's own exceptions are caught at the node).
       this.exception(e, 'simulation');
     }
-    this.closeCaptures();
+    this.captures?.close();
     this.finish(performance.now() - t0);
     return this.result;
   }
@@ -503,487 +400,10 @@ class Soak {
     }
     r.links.dropped = this.sim.dropsByReason();
     if (this.digest !== undefined) r.digest = this.digest.digest('hex');
-    for (const { ep } of [this.server, ...this.clients]) {
-      if (!(ep instanceof RecordingEndpoint)) continue;
-      ep.closeLog();
-      (r.logs ??= []).push((ep.log.sink as FileSink).path);
-    }
-  }
-}
-
-// ==================================================================== a connection's lifetime and its two sides
-
-class Lifetime {
-  key = '';
-  /** Something outside the plan of a clean exchange happened: an abort, a timeout, a port pair still in use. */
-  disturbed = false;
-  abortExecuted = false;
-  lastEventMs: number;
-  readonly client: Side;
-  readonly server: Side;
-
-  constructor(
-    readonly soak: Soak,
-    readonly plan: LifetimePlan,
-    readonly clientHost: HostCtx,
-    serverHost: HostCtx,
-    readonly startMs: number,
-  ) {
-    this.lastEventMs = startMs;
-    this.client = new Side(this, 'client', plan.client, clientHost, deriveSeed(soak.seed, plan.id, 1));
-    this.server = new Side(this, 'server', plan.server, serverHost, deriveSeed(soak.seed, plan.id, 2));
-    this.client.peer = this.server;
-    this.server.peer = this.client;
-    this.client.connectCheckers();
-    this.server.connectCheckers();
-  }
-
-  describe(): string {
-    const p = this.plan;
-    const cv = CONFIG_VARIANTS[p.clientVariant]!.name;
-    const sv = CONFIG_VARIANTS[p.serverVariant]!.name;
-    const variant = cv === sv ? (cv === 'default' ? '' : `, ${cv}`) : `, client ${cv}/server ${sv}`;
-    return `#${p.id} (${p.kind}, ${p.profile} profile${variant}, started at ${fmtMs(this.startMs)})`;
-  }
-
-  describeState(): string {
-    return `client ${this.client.describeState()}; server ${this.server.describeState()}`;
-  }
-
-  account(r: SoakResult): void {
-    const up = r.bytes.up;
-    const down = r.bytes.down;
-    up.written += this.client.out.writtenBytes;
-    up.read += this.server.checker.readBytes;
-    down.written += this.server.out.writtenBytes;
-    down.read += this.client.checker.readBytes;
-    for (const s of [this.client, this.server]) {
-      r.messages.sent += s.out.lengths.length;
-      r.messages.delivered += s.checker.messagesRead;
-      r.datagrams.sent += s.dgram.sizes.length;
-      r.datagrams.refused += s.dgramRefused;
-      r.datagrams.delivered += s.dgramDelivered;
-      s.takeStats();
-      r.segments.sent += s.stats.sent;
-      r.segments.retransmitted += s.stats.retransmitted;
-      r.segments.timeouts += s.stats.timeouts;
-      r.segments.zeroWindowProbes += s.stats.zeroWindowProbes;
-      if (s.error !== undefined) r.lifetimes.errors[s.error] = (r.lifetimes.errors[s.error] ?? 0) + 1;
-    }
-    const L = r.lifetimes;
-    if (!(this.client.finished && (this.server.conn === undefined || this.server.finished))) L.unfinished++;
-    else if (this.abortExecuted) L.aborted++;
-    else if (this.client.clean && this.server.clean) L.clean++;
-    else L.failed++;
-  }
-}
-
-class Side {
-  peer!: Side;
-  conn: Connection | undefined;
-  startMs = 0;
-  readonly out: StreamLedger;
-  checker!: StreamChecker;
-  readonly dgram: DatagramLedger = { sizes: [], sentAtMs: [] };
-  dgramRefused = 0;
-  dgramDelivered = 0;
-  /** Messages whose time has come; the next to begin; the one being written. */
-  private due = 0;
-  private begun = 0;
-  private cur: { index: number; total: number; off: number } | undefined;
-  private shutdownCalled = false;
-  private closeCalled = false;
-  /** The application aborted (as planned, or giving up on a dead peer): it is done with the connection. */
-  appDone = false;
-  gotEnd = false;
-  closedEvent = false;
-  error: string | undefined;
-  finished = false;
-  clean = false;
-  private pauseDepth = 0;
-  private slowBytesPerTick: number | undefined;
-  private completeChecked = false;
-  readonly stats = { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 };
-  private statsTaken = false;
-
-  constructor(
-    readonly lifetime: Lifetime,
-    readonly role: 'client' | 'server',
-    readonly plan: SidePlan,
-    readonly ctx: HostCtx,
-    readonly key: number,
-  ) {
-    this.out = new StreamLedger(key);
-  }
-
-  connectCheckers(): void {
-    const lt = this.lifetime;
-    const name = this.role === 'client' ? 'server->client stream' : 'client->server stream';
-    this.checker = new StreamChecker(this.peer.out, name, (_i, total, sentAtMs) => {
-      lt.soak.recordLatency(lt.plan.profile, total - HEADER_BYTES, lt.soak.sim.nowMs - sentAtMs);
-    });
-  }
-
-  private get soak(): Soak {
-    return this.lifetime.soak;
-  }
-
-  get failedOrAborted(): boolean {
-    return this.appDone || this.error !== undefined;
-  }
-
-  describeState(): string {
-    if (this.conn === undefined) return 'never started';
-    const parts: string[] = [this.conn.state];
-    if (this.finished) parts.push('finished');
-    if (this.appDone) parts.push('aborted by the application');
-    if (this.shutdownCalled) parts.push('shut down');
-    if (this.closeCalled) parts.push('closed');
-    if (this.gotEnd) parts.push("got the peer's FIN");
-    parts.push(`wrote ${this.out.writtenBytes} of ${this.out.plannedBytes}`, `read ${this.checker.readBytes}`);
-    return parts.join(', ');
-  }
-
-  // ---------------------------------------------------------------- the script
-
-  start(conn: Connection, now: number): void {
-    this.conn = conn;
-    this.startMs = now;
-    this.lifetime.lastEventMs = now;
-    const p = this.plan;
-    if (this.role === 'server' && p.noDelay !== conn.config.noDelay) this.call(() => conn.setNoDelay(p.noDelay));
-    this.scheduleMessage(0);
-    this.scheduleDatagram(0);
-    for (const pause of p.readPauses) this.at(pause.atMs, (t) => this.pauseStart(pause.forMs, pause.bytesPerTick, t));
-    if (p.abortAtMs !== undefined) this.at(p.abortAtMs, (t) => this.plannedAbort(t));
-    // Nothing to send at all: half-close at once.
-    if (p.messages.length === 0) this.soak.sim.at(now, () => this.pump(now), this.ctx.host);
-  }
-
-  /** A scripted action at `offsetMs` after this side started; queued events are handled first. */
-  private at(offsetMs: number, fn: (now: number) => void): void {
-    this.soak.sim.at(
-      this.startMs + offsetMs,
-      (now) => {
-        this.soak.activity(this.ctx, now);
-        if (this.appDone || this.soak.fatal) return;
-        fn(now);
-      },
-      this.ctx.host,
-    );
-  }
-
-  private scheduleMessage(i: number): void {
-    const m = this.plan.messages[i];
-    if (m === undefined) return;
-    this.at(m.atMs, (now) => {
-      this.due = i + 1;
-      // Messages due at the same time go together.
-      let j = i + 1;
-      while (j < this.plan.messages.length && this.plan.messages[j]!.atMs === m.atMs) j++;
-      this.due = j;
-      this.pump(now);
-      this.scheduleMessage(j);
-    });
-  }
-
-  private scheduleDatagram(i: number): void {
-    const d = this.plan.datagrams[i];
-    if (d === undefined) return;
-    this.at(d.atMs, (now) => {
-      this.sendDatagram(d.bytes, now);
-      this.scheduleDatagram(i + 1);
-    });
-  }
-
-  /** Write what is due, as far as the send buffer takes it; half-close (or close) after the last message. */
-  pump(now: number): void {
-    const c = this.conn!;
-    if (this.appDone || this.closedEvent || this.shutdownCalled || this.closeCalled || c.isClosed()) return;
-    const scratch = this.soak.scratch;
-    for (;;) {
-      if (this.cur === undefined) {
-        if (this.begun >= this.due) break;
-        const total = HEADER_BYTES + this.plan.messages[this.begun]!.bytes;
-        this.cur = { index: this.out.begin(total, now), total, off: 0 };
-        this.begun++;
-      }
-      const cur = this.cur;
-      const want = Math.min(this.plan.writeChunk, cur.total - cur.off, scratch.length);
-      const chunk = scratch.subarray(0, want);
-      this.out.fillMessage(cur.index, cur.off, chunk);
-      const n = this.call(() => c.write(chunk));
-      if (n === undefined) return;
-      if (n > 0) {
-        this.out.writtenHash.update(chunk.subarray(0, n));
-        this.out.writtenBytes += n;
-        cur.off += n;
-      }
-      if (cur.off === cur.total) this.cur = undefined;
-      if (n < want) return; // 'writable' follows
-    }
-    if (this.begun === this.plan.messages.length && this.cur === undefined) this.finishWriting();
-  }
-
-  private finishWriting(): void {
-    const c = this.conn!;
-    this.out.finAtBytes = this.out.writtenBytes;
-    if (this.plan.finish === 'close' && this.gotEnd && this.pauseDepth === 0 && c.readableBytes === 0) {
-      this.closeCalled = true;
-      this.call(() => c.close());
-    } else {
-      this.shutdownCalled = true;
-      this.call(() => c.shutdown());
-    }
-  }
-
-  private sendDatagram(bytes: number, now: number): void {
-    const c = this.conn!;
-    if (this.closedEvent || this.closeCalled || c.isClosed()) return;
-    const size = Math.min(bytes, c.maxDatagramPayloadBytes);
-    const index = this.dgram.sizes.length;
-    const d = encodeDatagram(this.key, this.lifetime.plan.id, index, now, size);
-    const ok = this.call(() => c.sendDatagram(d));
-    if (ok) {
-      this.dgram.sizes.push(size);
-      this.dgram.sentAtMs.push(now);
-    } else {
-      this.dgramRefused++;
-    }
-  }
-
-  private pauseStart(forMs: number, bytesPerTick: number | undefined, now: number): void {
-    if (this.finished) return;
-    this.pauseDepth++;
-    if (bytesPerTick !== undefined) this.slowBytesPerTick = bytesPerTick;
-    const until = now + forMs;
-    if (this.slowBytesPerTick !== undefined) this.slowTick(until, now);
-    this.soak.sim.at(until, (t) => {
-      this.soak.activity(this.ctx, t);
-      if (this.appDone || this.finished) return;
-      this.pauseDepth--;
-      if (this.pauseDepth === 0) {
-        this.slowBytesPerTick = undefined;
-        this.afterRead(t);
-      }
-    }, this.ctx.host);
-  }
-
-  private slowTick(until: number, now: number): void {
-    const next = now + SLOW_READ_TICK_MS;
-    if (next >= until) return;
-    this.soak.sim.at(next, (t) => {
-      this.soak.activity(this.ctx, t);
-      if (this.appDone || this.finished || this.pauseDepth === 0 || this.slowBytesPerTick === undefined) return;
-      this.readSome(this.slowBytesPerTick, t);
-      this.slowTick(until, t);
-    }, this.ctx.host);
-  }
-
-  private plannedAbort(now: number): void {
-    if (this.finished || this.closedEvent || this.conn === undefined) return;
-    this.lifetime.abortExecuted = true;
-    this.lifetime.disturbed = true;
-    this.abort(now);
-  }
-
-  /** The peer failed or aborted: wait a while for this side to notice on its own, then give up on it. */
-  peerGone(now: number): void {
-    if (this.conn === undefined || this.finished) return;
-    this.soak.sim.at(now + this.soak.peerGoneMs, (t) => {
-      this.soak.activity(this.ctx, t);
-      if (!this.finished) this.giveUp(t);
-    }, this.ctx.host);
-  }
-
-  /** Give up from outside this host's callbacks: as an input to the host, so its output and events are handled. */
-  giveUpSoon(now: number): void {
-    if (this.conn === undefined || this.finished) return;
-    this.soak.sim.at(now, (t) => {
-      this.soak.activity(this.ctx, t);
-      this.giveUp(t);
-    }, this.ctx.host);
-  }
-
-  giveUp(now: number): void {
-    if (this.conn === undefined || this.finished) return;
-    this.lifetime.disturbed = true;
-    this.abort(now);
-  }
-
-  private abort(now: number): void {
-    this.appDone = true;
-    this.lifetime.lastEventMs = now;
-    this.call(() => this.conn!.abort());
-    this.takeStats();
-    this.markFinished(now);
-    this.peer.peerGone(now);
-  }
-
-  // ---------------------------------------------------------------- events
-
-  onEvent(ev: EndpointEvent, now: number): void {
-    const lt = this.lifetime;
-    lt.lastEventMs = now;
-    const soak = this.soak;
-    if (this.appDone || this.closeCalled) {
-      // After close() or abort() the only event left is one 'closed' (without an error after an abort).
-      const allowed = ev.type === 'closed' && !this.closedEvent && !(this.appDone && ev.error !== undefined);
-      if (!allowed) {
-        const what = ev.type === 'datagram' ? `a ${ev.bytes.length}-byte datagram` : `'${ev.type}'${ev.type === 'closed' && ev.error ? ` (${ev.error.code})` : ''}`;
-        soak.violation('after-close', now, lt, `${this.role}: ${what} delivered after the application ${this.appDone ? 'aborted' : 'closed'} the connection (${this.conn!.state})`);
-        return;
-      }
-    }
-    switch (ev.type) {
-      case 'connected':
-        this.deferPump(now);
-        break;
-      case 'writable':
-        this.deferPump(now);
-        break;
-      case 'readable':
-        if (this.gotEnd) soak.violation('event-order', now, lt, `${this.role}: 'readable' after 'end'`);
-        if (this.pauseDepth === 0) this.afterRead(now);
-        break;
-      case 'end':
-        if (this.gotEnd) soak.violation('event-order', now, lt, `${this.role}: a second 'end'`);
-        if (this.closedEvent) soak.violation('event-order', now, lt, `${this.role}: 'end' after 'closed'`);
-        this.gotEnd = true;
-        if (this.pauseDepth === 0) this.afterRead(now);
-        // A side that finished writing before the peer's FIN may now want to close fully.
-        break;
-      case 'datagram': {
-        const peer = this.peer;
-        const r = checkDatagram(ev.bytes, peer.key, lt.plan.id, peer.dgram);
-        if (!r.ok) soak.violation('corrupt-datagram', now, lt, `${this.role}: ${r.message}`);
-        else {
-          this.dgramDelivered++;
-          record(soak.result.datagramLatency, now - r.sentAtMs);
-        }
-        break;
-      }
-      case 'closed':
-        this.onClosed(ev.error?.code, now);
-        break;
-      default:
-        break;
-    }
-  }
-
-  private deferPump(now: number): void {
-    this.ctx.deferred.push(() => this.pump(now));
-  }
-
-  private onClosed(code: string | undefined, now: number): void {
-    const soak = this.soak;
-    const lt = this.lifetime;
-    if (this.closedEvent) soak.violation('event-order', now, lt, `${this.role}: a second 'closed'`);
-    this.closedEvent = true;
-    this.takeStats();
-    if (this.appDone) return; // our own abort's 'closed'
-    if (code !== undefined) {
-      this.error = code;
-      const peerTimedOut = this.peer.error === 'ETIMEDOUT';
-      if (code === 'ETIMEDOUT') lt.disturbed = true;
-      else if (!lt.disturbed && !peerTimedOut) {
-        soak.violation('unexpected-error', now, lt, `${this.role}: ${code} on a connection nobody aborted (${this.describeState()}; peer ${this.peer.describeState()})`);
-      }
-      this.peer.peerGone(now);
-    } else if (!this.gotEnd) {
-      soak.violation('event-order', now, lt, `${this.role}: closed without an error before the peer's FIN (${this.describeState()})`);
-    }
-    if (this.pauseDepth === 0) this.afterRead(now);
-  }
-
-  // ---------------------------------------------------------------- reading
-
-  /** Read everything available, then see whether the stream is complete and the side done. */
-  private afterRead(now: number): void {
-    this.readSome(Infinity, now);
-    const c = this.conn!;
-    if (this.gotEnd && c.readableBytes === 0 && !this.completeChecked) {
-      this.completeChecked = true;
-      const fin = this.peer.out.finAtBytes;
-      const lt = this.lifetime;
-      if (fin === undefined) this.soak.violation('event-order', now, lt, `${this.role}: 'end' but the peer never shut down`);
-      else if (this.checker.violation !== undefined) {
-        // Reported at the byte already.
-      } else if (this.checker.readBytes !== fin) {
-        this.soak.violation('incomplete-stream', now, lt, `${this.checker.name}: 'end' after ${this.checker.readBytes} of the ${fin} bytes written before the FIN`);
-      } else {
-        const written = this.peer.out.writtenHash.digest();
-        const read = this.checker.readHash.digest();
-        if (written !== read) this.soak.violation('corrupt-stream', now, lt, `${this.checker.name}: SHA-256 of the ${fin} bytes read is ${read}, of those written ${written}`);
-      }
-    }
-    if (this.closedEvent && c.readableBytes === 0) {
-      this.clean = this.error === undefined && this.completeChecked && !this.appDone;
-      this.markFinished(now);
-    }
-  }
-
-  private readSome(maxBytes: number, now: number): void {
-    const c = this.conn!;
-    let left = maxBytes;
-    while (left > 0) {
-      const chunk = this.call(() => c.read(left === Infinity ? undefined : left));
-      if (chunk === undefined || chunk.length === 0) return;
-      left -= chunk.length;
-      this.soak.bytesRead += chunk.length;
-      const hadViolation = this.checker.violation !== undefined;
-      if (!this.checker.check(chunk) && !hadViolation) {
-        this.soak.violation('corrupt-stream', now, this.lifetime, this.checker.violation!.message);
-      }
-    }
-  }
-
-  private markFinished(now: number): void {
-    if (this.finished) return;
-    this.finished = true;
-    const lt = this.lifetime;
-    if (this.role === 'client') lt.soak.clientDone(lt, now);
-    lt.soak.lifetimeMaybeDone(lt);
-  }
-
-  takeStats(): void {
-    if (this.statsTaken || this.conn === undefined) return;
-    this.statsTaken = true;
-    const s = this.conn.stats();
-    this.stats.sent = s.segmentsSent;
-    this.stats.retransmitted = s.segmentsRetransmitted;
-    this.stats.timeouts = s.timeouts;
-    this.stats.zeroWindowProbes = s.zeroWindowProbes;
-  }
-
-  private call<T>(fn: () => T): T | undefined {
-    return this.soak.coreCall(this.lifetime, fn);
+    if (this.logs !== undefined) r.logs = this.logs.close();
   }
 }
 
 function tupleKey(client: Remote, clientPort: number, serverPort: number, clientIsn: number): string {
   return `${client.address}|${client.port}|${clientPort}|${serverPort}|${clientIsn >>> 0}`;
-}
-
-export function fmtMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
-}
-
-function emptyResult(opts: SoakOptions, workload: SoakResult['workload']): SoakResult {
-  return {
-    seed: opts.seed,
-    profile: opts.profile,
-    workload,
-    connections: opts.connections,
-    durationMs: opts.durationMs,
-    simulatedMs: 0,
-    wallMs: 0,
-    events: 0,
-    ...emptyTallies(),
-    violations: [],
-    violationCount: 0,
-    violationsByKind: {},
-  };
 }

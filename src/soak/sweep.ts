@@ -2,7 +2,7 @@
 // time; a run is single-threaded and deterministic, so where it runs changes nothing in its result).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { emptyTallies } from './tallies.js';
+import { emptyResult } from './tallies.js';
 import type { SoakOptions, SoakResult } from './types.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
@@ -123,15 +123,7 @@ export function runSweep(opts: SweepOptions): Promise<SoakResult[]> {
 /** A result standing for a seed whose run did not complete. */
 export function failedResult(base: Omit<SoakOptions, 'seed'>, seed: number, message: string, stack?: string): SoakResult {
   return {
-    seed,
-    profile: base.profile,
-    workload: base.workload ?? 'mixed',
-    connections: base.connections,
-    durationMs: base.durationMs,
-    simulatedMs: 0,
-    wallMs: 0,
-    events: 0,
-    ...emptyTallies(),
+    ...emptyResult({ ...base, seed }, base.workload ?? 'mixed'),
     violations: [{ kind: 'exception', atMs: 0, message, ...(stack !== undefined ? { stack } : {}) }],
     violationCount: 1,
     violationsByKind: { exception: 1 },

@@ -1,7 +1,7 @@
 // The counters a soak result and the totals of a sweep share, all at zero: one definition for the runner, the
-// sweep's stand-in for a failed seed, and the report's totals.
+// sweep's stand-in for a failed seed, and the report's totals; and a seed's result with nothing counted yet.
 import { newHistogram } from './histogram.js';
-import type { SoakResult } from './types.js';
+import type { SoakOptions, SoakResult } from './types.js';
 
 export type Tallies = Pick<SoakResult, 'lifetimes' | 'bytes' | 'messages' | 'datagrams' | 'segments' | 'latency' | 'datagramLatency' | 'links'>;
 
@@ -15,5 +15,23 @@ export function emptyTallies(): Tallies {
     latency: { tcp: newHistogram(), game: newHistogram() },
     datagramLatency: newHistogram(),
     links: { sent: 0, delivered: 0, duplicated: 0, corrupted: 0, dropped: {} },
+  };
+}
+
+/** The result of the run `opts` names before anything ran: the runner's start, and the sweep's failed seed. */
+export function emptyResult(opts: Pick<SoakOptions, 'seed' | 'profile' | 'connections' | 'durationMs'>, workload: SoakResult['workload']): SoakResult {
+  return {
+    seed: opts.seed,
+    profile: opts.profile,
+    workload,
+    connections: opts.connections,
+    durationMs: opts.durationMs,
+    simulatedMs: 0,
+    wallMs: 0,
+    events: 0,
+    ...emptyTallies(),
+    violations: [],
+    violationCount: 0,
+    violationsByKind: {},
   };
 }
