@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { ConnectionConfig, EndpointEvent, TraceHook } from '../core/index.js';
 import { NodeCapture, type CaptureOptions } from '../capture/node.js';
 import { attemptRecord, type RecordOption } from '../replay/recorder.js';
-import { monotonicMs } from './clock.js';
+import { monotonicMs } from '../driver/clock.js';
 import { Driver } from './driver.js';
 import { Socket } from './socket.js';
 

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionConfig, EndpointEvent, Remote, TraceEvent } from '../core/index.js';
 import { NodeCapture, type CaptureOptions } from '../capture/node.js';
 import type { RecordOption } from '../replay/recorder.js';
-import { monotonicMs } from './clock.js';
+import { monotonicMs } from '../driver/clock.js';
 import { Driver } from './driver.js';
 import { Socket } from './socket.js';
 
