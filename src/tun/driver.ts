@@ -2,16 +2,17 @@
 // UDP datagram to a loopback port this driver owns, and writes each datagram it receives from us to the device.
 // Outbound segments are framed as real IPv4/IPv6+TCP packets (src/ip/framing.ts); inbound packets are checked
 // and turned back into the core's datagrams. The core sees the kernel as the remote { address, port: 0 } (the TCP
-// ports are in the header). What happens between the socket and the endpoint (clock, flushes, the timer) is the
-// shared loop, src/driver/loop.ts, as in the Node driver.
+// ports are in the header). Which packets are lost is a LossRule the driver is given (src/tun/loss.ts). What
+// happens between the socket and the endpoint (clock, flushes, the timer) is the shared loop, src/driver/loop.ts,
+// as in the Node driver.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
-import { Prng } from '../core/prng.js';
 import { bytesToIpv6, ipv6ToBytes } from '../ip/address.js';
 import { datagramToIp, ipToDatagram } from '../ip/framing.js';
 import { monotonicMs } from '../driver/clock.js';
 import { DriverLoop } from '../driver/loop.js';
+import type { LossRule } from './loss.js';
 import type { PacketRecorder } from './pcap.js';
 
 const SOCKET_BUFFER_BYTES = 4 << 20;
@@ -29,11 +30,8 @@ export interface TunDriverOptions extends EndpointOptions {
   address?: string;
   /** Our IPv6 address. */
   address6?: string;
-  /** Drop packets arriving from the TUN with this probability (seeded by lossSeed), before anything else looks at them. */
-  lossInbound?: number;
-  /** Drop packets we would send to the TUN with this probability (the kernel's inbound loss); a separate seeded rule. */
-  lossOutbound?: number;
-  lossSeed?: number;
+  /** Which packets are lost each way (e.g. a SeededLoss); none without. */
+  loss?: LossRule;
   /** Records every packet that crosses the TUN: all inbound ones (loss applies after), the outbound ones not lost. */
   recorder?: PacketRecorder;
 }
@@ -63,10 +61,7 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
   private readonly loop: DriverLoop;
   private readonly address: string | undefined;
   private readonly address6: string | undefined;
-  private readonly lossIn: number;
-  private readonly lossOut: number;
-  private readonly lossPrngIn: Prng;
-  private readonly lossPrngOut: Prng;
+  private readonly loss: LossRule | undefined;
   private readonly recorder: PacketRecorder | undefined;
   private socket: UdpSocket | undefined;
   private socatPort = 0;
@@ -76,17 +71,13 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
 
   constructor(options: TunDriverOptions) {
     super();
-    const { address, address6, lossInbound, lossOutbound, lossSeed, recorder, ...endpointOptions } = options;
+    const { address, address6, loss, recorder, ...endpointOptions } = options;
     if (address === undefined && address6 === undefined) throw new TypeError('TunDriver needs an address or an address6');
     this.endpoint = new Endpoint(endpointOptions);
     this.address = address;
     // Sources of arriving packets are compared in canonical form (RFC 5952), as the framing prints them.
     this.address6 = address6 === undefined ? undefined : bytesToIpv6(ipv6ToBytes(address6), 0);
-    this.lossIn = lossInbound ?? 0;
-    this.lossOut = lossOutbound ?? 0;
-    const seed = lossSeed ?? 1;
-    this.lossPrngIn = new Prng(seed);
-    this.lossPrngOut = new Prng(seed ^ 0x5bd1e995);
+    this.loss = loss;
     this.recorder = recorder;
     this.loop = new DriverLoop(this.endpoint, {
       send: (remote, bytes, sent) => this.send(remote, bytes, sent),
@@ -132,7 +123,7 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
       return;
     }
     this.counters.packetsIn++;
-    const lost = this.lossIn > 0 && this.lossPrngIn.nextFloat() < this.lossIn;
+    const lost = this.loss !== undefined && this.loss.dropInbound(msg);
     this.recorder?.record(msg, this.wallOffsetMs + monotonicMs(), lost ? 'dropped by stevens (inbound loss rule)' : undefined);
     if (lost) {
       this.counters.lossDroppedIn++;
@@ -206,7 +197,7 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
     }
     this.ident = (this.ident + 1) & 0xffff;
     // Lost on the way out: it never reaches the TUN, so the capture does not show it.
-    if (this.lossOut > 0 && this.lossPrngOut.nextFloat() < this.lossOut) {
+    if (this.loss !== undefined && this.loss.dropOutbound(framed.packet)) {
       this.counters.lossDroppedOut++;
       return undefined;
     }
