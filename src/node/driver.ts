@@ -1,12 +1,13 @@
 // Binds one Endpoint to node:dgram sockets: one socket per address family (or one dual-stack), datagrams to and
 // from them, a client's socket connected to its one peer, socket errors surfaced as events (never a crash). What
 // happens between the sockets and the endpoint (clock, flushes, the timer) is the shared loop, src/driver/loop.ts.
+// The caller builds the endpoint (a RecordingEndpoint when recording: src/node/recording.ts) and may pass a hook
+// the driver calls once it has stopped feeding it.
 import { createSocket, type Socket as UdpSocket, type SocketType } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
-import { RecordingEndpoint, recordingEndpoint, type RecordOption } from '../replay/recorder.js';
 import { monotonicMs } from '../driver/clock.js';
 import { DriverLoop } from '../driver/loop.js';
 
@@ -34,6 +35,11 @@ export interface DriverEvents {
   close: [];
 }
 
+export interface DriverOptions {
+  /** Called once when close() has stopped feeding the endpoint (e.g. to end a recording's log), before the sockets close. */
+  onClose?: () => void;
+}
+
 /**
  * An Endpoint on one or more UDP sockets (one per address family). Events from the core are re-emitted as
  * 'event'; socket errors as 'error' with the address involved, after which the driver keeps running.
@@ -41,6 +47,7 @@ export interface DriverEvents {
 export class Driver extends EventEmitter<DriverEvents> {
   readonly endpoint: Endpoint;
   private readonly loop: DriverLoop;
+  private readonly onClose: (() => void) | undefined;
   private readonly sockets: UdpSocket[] = [];
   private readonly socketTypes: SocketType[] = [];
   private closing: Promise<void> | undefined;
@@ -49,10 +56,11 @@ export class Driver extends EventEmitter<DriverEvents> {
   /** Optional observer of every datagram in and out (captures). */
   tap: DriverTap | undefined;
 
-  /** `record`: log every input of the endpoint for `stevens replay` (one file, or a bounded ring of chunk files). */
-  constructor(endpointOptions: EndpointOptions, opts: { record?: RecordOption; label?: string } = {}) {
+  /** The endpoint to drive (built by the caller: an Endpoint, a RecordingEndpoint), or the options of a new one. */
+  constructor(endpoint: Endpoint | EndpointOptions, opts: DriverOptions = {}) {
     super();
-    this.endpoint = opts.record ? recordingEndpoint(endpointOptions, opts.record, { label: opts.label }) : new Endpoint(endpointOptions);
+    this.endpoint = endpoint instanceof Endpoint ? endpoint : new Endpoint(endpoint);
+    this.onClose = opts.onClose;
     this.loop = new DriverLoop(this.endpoint, {
       send: (remote, bytes, sent) => this.send(remote, bytes, sent),
       event: (ev) => this.emit('event', ev),
@@ -183,9 +191,12 @@ export class Driver extends EventEmitter<DriverEvents> {
     this.closing ??= (async () => {
       if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
       await this.loop.close();
-      if (this.endpoint instanceof RecordingEndpoint) this.endpoint.closeLog();
-      await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-      this.emit('close');
+      try {
+        this.onClose?.();
+      } finally {
+        await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        this.emit('close');
+      }
     })();
     return this.closing;
   }

@@ -34,6 +34,8 @@ export interface TunDriverOptions extends EndpointOptions {
   loss?: LossRule;
   /** Records every packet that crosses the TUN: all inbound ones (loss applies after), the outbound ones not lost. */
   recorder?: PacketRecorder;
+  /** The endpoint to drive, built by the caller (e.g. a RecordingEndpoint); the endpoint options are then ignored. */
+  endpoint?: Endpoint;
 }
 
 export interface TunDriverEvents {
@@ -71,9 +73,9 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
 
   constructor(options: TunDriverOptions) {
     super();
-    const { address, address6, loss, recorder, ...endpointOptions } = options;
+    const { address, address6, loss, recorder, endpoint, ...endpointOptions } = options;
     if (address === undefined && address6 === undefined) throw new TypeError('TunDriver needs an address or an address6');
-    this.endpoint = new Endpoint(endpointOptions);
+    this.endpoint = endpoint ?? new Endpoint(endpointOptions);
     this.address = address;
     // Sources of arriving packets are compared in canonical form (RFC 5952), as the framing prints them.
     this.address6 = address6 === undefined ? undefined : bytesToIpv6(ipv6ToBytes(address6), 0);
