@@ -8,8 +8,8 @@ import { isIP } from 'node:net';
 import type { ConnectionConfig, EndpointEvent, TraceHook } from '../core/index.js';
 import { NodeCapture, type CaptureOptions } from '../capture/node.js';
 import { attemptRecord, type RecordOption } from '../replay/recorder.js';
-import { monotonicMs } from './clock.js';
-import { Driver } from './driver.js';
+import { monotonicMs } from '../driver/clock.js';
+import { newDriver } from './recording.js';
 import { Socket } from './socket.js';
 
 export interface ResolvedAddress {
@@ -169,7 +169,7 @@ interface TryResult {
 /** One attempt; on success the socket is attached synchronously, so no event of the connection is missed. */
 async function tryOne(socket: Socket, address: string, port: number, timeoutMs: number, endpointOptions: Partial<ConnectionConfig> & { seed: number; trace?: TraceHook }, cap?: NodeCapture, record?: RecordOption): Promise<TryResult> {
   const v6 = address.includes(':');
-  const driver = new Driver(endpointOptions, { record, label: 'client' });
+  const driver = newDriver(endpointOptions, record, 'client');
   driver.tap = cap?.tap;
   try {
     await driver.bind({ type: v6 ? 'udp6' : 'udp4', address: v6 ? '::' : '0.0.0.0', port: 0 });

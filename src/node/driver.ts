@@ -1,18 +1,18 @@
-// Binds one Endpoint to node:dgram sockets: datagrams in, drained output after every input, one timer armed
-// from pollTimeoutMs(), a monotonic clock, socket errors surfaced as events (never a crash).
+// Binds one Endpoint to node:dgram sockets: one socket per address family (or one dual-stack), datagrams to and
+// from them, a client's socket connected to its one peer, socket errors surfaced as events (never a crash). What
+// happens between the sockets and the endpoint (clock, flushes, the timer) is the shared loop, src/driver/loop.ts.
+// The caller builds the endpoint (a RecordingEndpoint when recording: src/node/recording.ts) and may pass a hook
+// the driver calls once it has stopped feeding it.
 import { createSocket, type Socket as UdpSocket, type SocketType } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote, type Transmit } from '../core/index.js';
-import { RecordingEndpoint, recordingEndpoint, type RecordOption } from '../replay/recorder.js';
-import { monotonicMs } from './clock.js';
-import { DeadlineTimer } from './deadline-timer.js';
+import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
+import { monotonicMs } from '../driver/clock.js';
+import { DriverLoop } from '../driver/loop.js';
 
 /** PERF-NOTES: 4 MiB socket buffers keep up with a fast sender (the kernel caps them at rmem_max/wmem_max). */
 const SOCKET_BUFFER_BYTES = 4 << 20;
-/** libuv reads ~32 datagrams per socket per loop turn: yield after this many sends so receivers keep up. */
-const SENDS_PER_TURN = 32;
 
 export interface DriverSocketOptions {
   type: SocketType;
@@ -35,37 +35,36 @@ export interface DriverEvents {
   close: [];
 }
 
+export interface DriverOptions {
+  /** Called once when close() has stopped feeding the endpoint (e.g. to end a recording's log), before the sockets close. */
+  onClose?: () => void;
+}
+
 /**
  * An Endpoint on one or more UDP sockets (one per address family). Events from the core are re-emitted as
  * 'event'; socket errors as 'error' with the address involved, after which the driver keeps running.
  */
 export class Driver extends EventEmitter<DriverEvents> {
   readonly endpoint: Endpoint;
+  private readonly loop: DriverLoop;
+  private readonly onClose: (() => void) | undefined;
   private readonly sockets: UdpSocket[] = [];
   private readonly socketTypes: SocketType[] = [];
-  private readonly timer = new DeadlineTimer(() => {
-    if (this.closed) return;
-    this.endpoint.handleTimeout(this.freshNowMs());
-    this.flush();
-  });
-  private flushScheduled = false;
-  /** The time of the datagrams read in this loop turn (see onMessage); cleared by any other input or flush. */
-  private batchNowMs: number | undefined;
-  private flushing = false;
-  private flushAgain = false;
-  private closed = false;
-  /** Sends handed to the kernel whose callbacks have not come back: closing waits for them. */
-  private sendsInFlight = 0;
-  private sendsDrained: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
   /** Counted, never thrown: send errors and datagrams that could not leave. */
   readonly counters = { sendErrors: 0, socketErrors: 0, datagramsIn: 0, datagramsOut: 0 };
   /** Optional observer of every datagram in and out (captures). */
   tap: DriverTap | undefined;
 
-  /** `record`: log every input of the endpoint for `stevens replay` (one file, or a bounded ring of chunk files). */
-  constructor(endpointOptions: EndpointOptions, opts: { record?: RecordOption; label?: string } = {}) {
+  /** The endpoint to drive (built by the caller: an Endpoint, a RecordingEndpoint), or the options of a new one. */
+  constructor(endpoint: Endpoint | EndpointOptions, opts: DriverOptions = {}) {
     super();
-    this.endpoint = opts.record ? recordingEndpoint(endpointOptions, opts.record, { label: opts.label }) : new Endpoint(endpointOptions);
+    this.endpoint = endpoint instanceof Endpoint ? endpoint : new Endpoint(endpoint);
+    this.onClose = opts.onClose;
+    this.loop = new DriverLoop(this.endpoint, {
+      send: (remote, bytes, sent) => this.send(remote, bytes, sent),
+      event: (ev) => this.emit('event', ev),
+    });
   }
 
   /** Open and bind a socket; resolves with its bound address. */
@@ -78,7 +77,7 @@ export class Driver extends EventEmitter<DriverEvents> {
       lookup: literalLookup,
     });
     socket.on('message', (msg, rinfo) => {
-      if (this.tap !== undefined && !this.closed) this.tapDatagram('in', socket, { address: unmapIpv4(rinfo.address), port: rinfo.port }, msg);
+      if (this.tap !== undefined && !this.loop.closed) this.tapDatagram('in', socket, { address: unmapIpv4(rinfo.address), port: rinfo.port }, msg);
       this.onMessage(msg, rinfo.address, rinfo.port);
     });
     socket.on('error', (err) => this.onSocketError(err));
@@ -106,30 +105,18 @@ export class Driver extends EventEmitter<DriverEvents> {
 
   /** Run `fn` against the endpoint at the current time, then move everything it produced. */
   act<T>(fn: (nowMs: number) => T): T {
-    const out = fn(this.freshNowMs());
-    this.flush();
-    return out;
+    return this.loop.act(fn);
   }
 
-  /**
-   * The clock for anything but a datagram: it also ends the current batch's time, so a datagram handled after
-   * this input reads the clock again and the endpoint never sees time go back.
-   */
-  private freshNowMs(): number {
-    this.batchNowMs = undefined;
-    return monotonicMs();
+  /** Hand events to the application, then drain sends (see DriverLoop.flush); nested calls fold in. */
+  flush(): void {
+    this.loop.flush();
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
-    if (this.closed) return;
+    if (this.loop.closed) return;
     this.counters.datagramsIn++;
-    // PERF-NOTES: one clock read per batch. libuv reads a turn's datagrams back to back, all of them already
-    // queued when the turn began; the flush this schedules runs after the turn's reads and starts the next batch.
-    if (this.batchNowMs === undefined) this.batchNowMs = monotonicMs();
-    this.endpoint.handleDatagram(this.batchNowMs, { address: unmapIpv4(address), port }, msg);
-    // libuv hands over up to 32 datagrams per socket in one loop turn: answer them together, once the turn's
-    // reads are done (fewer ACKs and fewer passes, as GRO does for the kernel's TCP).
-    this.scheduleFlush();
+    this.loop.datagram({ address: unmapIpv4(address), port }, msg);
   }
 
   private onSocketError(err: Error): void {
@@ -138,62 +125,12 @@ export class Driver extends EventEmitter<DriverEvents> {
   }
 
   /**
-   * Hand events to the application, then drain sends, until neither is left; then re-arm the one timer. Events
-   * go first so the application reads what arrived before the ACK is built: the ACK then carries the reopened
-   * window, instead of an ACK with a shrunken window followed at once by a window update. A flush asked for
-   * while one runs (the application writing or reading in an event handler) is folded into it.
-   */
-  flush(): void {
-    if (this.closed) return;
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    this.flushing = true;
-    try {
-      let sent = 0;
-      do {
-        this.flushAgain = false;
-        for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
-        // (close() waits for a running flush, so this only guards against sending on closed sockets.)
-        if (this.closed) return;
-        const now = this.freshNowMs();
-        // Sent one behind, so the flush's last datagram is known: only it carries a callback (see send()).
-        let held: Transmit | undefined;
-        for (let t = this.endpoint.pollTransmit(now); t !== undefined; t = this.endpoint.pollTransmit(now)) {
-          if (held !== undefined) this.send(held.remote, held.bytes, false);
-          held = t;
-          if (++sent >= SENDS_PER_TURN) break;
-        }
-        if (held !== undefined) this.send(held.remote, held.bytes, true);
-        if (sent >= SENDS_PER_TURN) {
-          // Yield to the loop so receivers (perhaps in this process) keep up; the rest goes next turn.
-          this.scheduleFlush();
-          break;
-        }
-      } while (this.flushAgain || this.endpoint.hasEvents());
-    } finally {
-      this.flushing = false;
-    }
-    this.armTimer();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  /**
    * Node reports a send's failure only to a send given a callback, and a callback costs a tick per datagram
-   * (about 0.6 µs of ~7). So the last datagram of each flush carries one: a lasting failure (unreachable network,
-   * refused port) still surfaces on every flush, and as libuv sends in order, its callback also means every
-   * earlier send has left (close() waits for it). A lone failure of an earlier datagram is a loss like any other.
+   * (about 0.6 µs of ~7). So only the last datagram of each flush carries one (the loop gives it `sent`): a
+   * lasting failure (unreachable network, refused port) still surfaces on every flush. A lone failure of an
+   * earlier datagram is a loss like any other.
    */
-  private send(remote: Remote, bytes: Uint8Array, withCallback: boolean): void {
+  private send(remote: Remote, bytes: Uint8Array, sent: (() => void) | undefined): void {
     const v6 = remote.address.includes(':');
     let i = this.socketTypes.indexOf(v6 ? 'udp6' : 'udp4');
     let address = remote.address;
@@ -205,21 +142,21 @@ export class Driver extends EventEmitter<DriverEvents> {
     const socket = this.sockets[i];
     if (socket === undefined) {
       this.counters.sendErrors++;
+      sent?.();
       return;
     }
     this.counters.datagramsOut++;
     if (this.tap !== undefined) this.tapDatagram('out', socket, remote, bytes);
-    let done: ((err: Error | null) => void) | undefined;
-    if (withCallback) {
-      this.sendsInFlight++;
-      done = (err) => {
-        if (--this.sendsInFlight === 0) this.sendsDrained?.();
-        if (err) {
-          this.counters.sendErrors++;
-          this.onSocketError(err);
-        }
-      };
-    }
+    const done =
+      sent === undefined
+        ? undefined
+        : (err: Error | null) => {
+            sent();
+            if (err) {
+              this.counters.sendErrors++;
+              this.onSocketError(err);
+            }
+          };
     // A socket connected to this very peer sends without an address (cheaper: no lookup step per datagram).
     if (this.connectedTo !== undefined && this.connectedTo.port === remote.port && this.connectedTo.address === remote.address && socket === this.sockets[0]) socket.send(bytes, done);
     else socket.send(bytes, remote.port, address, done);
@@ -249,25 +186,19 @@ export class Driver extends EventEmitter<DriverEvents> {
     }
   }
 
-  private armTimer(): void {
-    this.timer.arm(this.endpoint.pollTimeoutMs());
-  }
-
-
-  /** Close the sockets after the sends already queued have left (connections are not told). */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Called from an event handler inside a flush: let that flush send what it has first.
-    if (this.flushing) await Promise.resolve();
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    if (this.endpoint instanceof RecordingEndpoint) this.endpoint.closeLog();
-    this.timer.cancel();
-    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));
-    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.emit('close');
+  /** Close the sockets after the sends already queued have left (connections are not told). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+      await this.loop.close();
+      try {
+        this.onClose?.();
+      } finally {
+        await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        this.emit('close');
+      }
+    })();
+    return this.closing;
   }
 
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -277,11 +208,11 @@ export class Driver extends EventEmitter<DriverEvents> {
    * Meanwhile the driver does not keep the process alive.
    */
   closeWhenIdle(maxLingerMs: number): void {
-    if (this.closed || this.lingerTimer !== undefined) return;
+    if (this.loop.closed || this.closing !== undefined || this.lingerTimer !== undefined) return;
     this.unref();
     const started = monotonicMs();
     const check = () => {
-      if (this.closed) return;
+      if (this.loop.closed || this.closing !== undefined) return;
       if (this.endpoint.stats().connections === 0 || monotonicMs() - started >= maxLingerMs) {
         void this.close();
         return;

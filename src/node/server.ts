@@ -4,8 +4,9 @@ import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionConfig, EndpointEvent, Remote, TraceEvent } from '../core/index.js';
 import { NodeCapture, type CaptureOptions } from '../capture/node.js';
 import type { RecordOption } from '../replay/recorder.js';
-import { monotonicMs } from './clock.js';
-import { Driver } from './driver.js';
+import { monotonicMs } from '../driver/clock.js';
+import type { Driver } from './driver.js';
+import { newDriver } from './recording.js';
 import { Socket } from './socket.js';
 
 export interface ServerOptions extends Partial<ConnectionConfig> {
@@ -82,7 +83,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const cap = capture ? (this.capture = new NodeCapture(capture, 'server')) : undefined;
     const logTrace = log ? dropLogger(log, logLimitPerS) : undefined;
     const trace = cap?.trace && logTrace ? (ev: TraceEvent) => (cap.trace!(ev), logTrace(ev)) : (cap?.trace ?? logTrace);
-    const driver = new Driver({ seed: seed ?? randomInt(2 ** 31), ...config, trace }, { record, label: 'server' });
+    const driver = newDriver({ seed: seed ?? randomInt(2 ** 31), ...config, trace }, record, 'server');
     driver.tap = cap?.tap;
     this.driver = driver;
     driver.on('event', (ev) => this.onEvent(ev));

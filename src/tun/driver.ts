@@ -2,21 +2,20 @@
 // UDP datagram to a loopback port this driver owns, and writes each datagram it receives from us to the device.
 // Outbound segments are framed as real IPv4/IPv6+TCP packets (src/ip/framing.ts); inbound packets are checked
 // and turned back into the core's datagrams. The core sees the kernel as the remote { address, port: 0 } (the TCP
-// ports are in the header). Same shape as src/node/driver.ts: drain pollTransmit after inputs, one timer armed
-// from pollTimeoutMs(), a monotonic clock.
+// ports are in the header). Which packets are lost is a LossRule the driver is given (src/tun/loss.ts). What
+// happens between the socket and the endpoint (clock, flushes, the timer) is the shared loop, src/driver/loop.ts,
+// as in the Node driver.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { Endpoint, type EndpointEvent, type EndpointOptions } from '../core/index.js';
-import { Prng } from '../core/prng.js';
+import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
 import { bytesToIpv6, ipv6ToBytes } from '../ip/address.js';
 import { datagramToIp, ipToDatagram } from '../ip/framing.js';
-import { monotonicMs } from '../node/clock.js';
-import { DeadlineTimer } from '../node/deadline-timer.js';
+import { monotonicMs } from '../driver/clock.js';
+import { DriverLoop } from '../driver/loop.js';
+import type { LossRule } from './loss.js';
 import type { PacketRecorder } from './pcap.js';
 
 const SOCKET_BUFFER_BYTES = 4 << 20;
-/** Sends per flush before yielding to the event loop, so inbound packets (ACKs) are read meanwhile. */
-const SENDS_PER_TURN = 32;
 const LOOPBACK = '127.0.0.1';
 
 /**
@@ -31,13 +30,12 @@ export interface TunDriverOptions extends EndpointOptions {
   address?: string;
   /** Our IPv6 address. */
   address6?: string;
-  /** Drop packets arriving from the TUN with this probability (seeded by lossSeed), before anything else looks at them. */
-  lossInbound?: number;
-  /** Drop packets we would send to the TUN with this probability (the kernel's inbound loss); a separate seeded rule. */
-  lossOutbound?: number;
-  lossSeed?: number;
+  /** Which packets are lost each way (e.g. a SeededLoss); none without. */
+  loss?: LossRule;
   /** Records every packet that crosses the TUN: all inbound ones (loss applies after), the outbound ones not lost. */
   recorder?: PacketRecorder;
+  /** The endpoint to drive, built by the caller (e.g. a RecordingEndpoint); the endpoint options are then ignored. */
+  endpoint?: Endpoint;
 }
 
 export interface TunDriverEvents {
@@ -62,47 +60,31 @@ export interface TunDriverCounters {
 export class TunDriver extends EventEmitter<TunDriverEvents> {
   readonly endpoint: Endpoint;
   readonly counters: TunDriverCounters = { packetsIn: 0, packetsOut: 0, lossDroppedIn: 0, lossDroppedOut: 0, unreliableNotSent: 0, sendErrors: 0, drops: {} };
+  private readonly loop: DriverLoop;
   private readonly address: string | undefined;
   private readonly address6: string | undefined;
-  private readonly lossIn: number;
-  private readonly lossOut: number;
-  private readonly lossPrngIn: Prng;
-  private readonly lossPrngOut: Prng;
+  private readonly loss: LossRule | undefined;
   private readonly recorder: PacketRecorder | undefined;
   private socket: UdpSocket | undefined;
   private socatPort = 0;
   private ident = 1;
-  private readonly timer = new DeadlineTimer(() => {
-    // After this turn's I/O: when the process was stalled (GC, a busy machine) past a deadline, the packets
-    // that arrived meanwhile (ACKs) are handled before the timer, so an RTO that they make moot does not fire
-    // and retransmit spuriously. setImmediate runs after the poll phase, which reads the socket.
-    setImmediate(() => {
-      if (this.closed) return;
-      this.endpoint.handleTimeout(monotonicMs());
-      this.flush();
-    });
-  });
-  private flushScheduled = false;
-  private closed = false;
-  private sendsInFlight = 0;
-  private sendsDrained: (() => void) | undefined;
   /** Offset from the monotonic clock to wall-clock time, for capture timestamps. */
   private readonly wallOffsetMs = Date.now() - monotonicMs();
 
   constructor(options: TunDriverOptions) {
     super();
-    const { address, address6, lossInbound, lossOutbound, lossSeed, recorder, ...endpointOptions } = options;
+    const { address, address6, loss, recorder, endpoint, ...endpointOptions } = options;
     if (address === undefined && address6 === undefined) throw new TypeError('TunDriver needs an address or an address6');
-    this.endpoint = new Endpoint(endpointOptions);
+    this.endpoint = endpoint ?? new Endpoint(endpointOptions);
     this.address = address;
     // Sources of arriving packets are compared in canonical form (RFC 5952), as the framing prints them.
     this.address6 = address6 === undefined ? undefined : bytesToIpv6(ipv6ToBytes(address6), 0);
-    this.lossIn = lossInbound ?? 0;
-    this.lossOut = lossOutbound ?? 0;
-    const seed = lossSeed ?? 1;
-    this.lossPrngIn = new Prng(seed);
-    this.lossPrngOut = new Prng(seed ^ 0x5bd1e995);
+    this.loss = loss;
     this.recorder = recorder;
+    this.loop = new DriverLoop(this.endpoint, {
+      send: (remote, bytes, sent) => this.send(remote, bytes, sent),
+      event: (ev) => this.emit('event', ev),
+    });
   }
 
   /** Bind the loopback UDP socket socat will talk to (before socat starts); resolves with its port. */
@@ -133,19 +115,17 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
 
   /** Run `fn` against the endpoint at the current time, then move everything it produced. */
   act<T>(fn: (nowMs: number) => T): T {
-    const out = fn(monotonicMs());
-    this.flush();
-    return out;
+    return this.loop.act(fn);
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
-    if (this.closed) return;
+    if (this.loop.closed) return;
     if (address !== LOOPBACK || port !== this.socatPort) {
       this.drop('foreign-sender');
       return;
     }
     this.counters.packetsIn++;
-    const lost = this.lossIn > 0 && this.lossPrngIn.nextFloat() < this.lossIn;
+    const lost = this.loss !== undefined && this.loss.dropInbound(msg);
     this.recorder?.record(msg, this.wallOffsetMs + monotonicMs(), lost ? 'dropped by stevens (inbound loss rule)' : undefined);
     if (lost) {
       this.counters.lossDroppedIn++;
@@ -160,90 +140,80 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
       this.drop('not-our-address');
       return;
     }
-    this.endpoint.handleDatagram(monotonicMs(), { address: decoded.src, port: KERNEL_UDP_PORT }, decoded.datagram);
-    this.requestFlush();
+    this.loop.datagram({ address: decoded.src, port: KERNEL_UDP_PORT }, decoded.datagram);
   }
 
   private drop(reason: string): void {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
   }
 
-  /** Drain sends and events, then re-arm the one timer. */
+  /** Hand events to the application, then drain sends (see DriverLoop.flush); nested calls fold in. */
   flush(): void {
-    if (this.closed) return;
-    const now = monotonicMs();
-    let sent = 0;
-    for (let t = this.endpoint.pollTransmit(now); t !== undefined; t = this.endpoint.pollTransmit(now)) {
-      this.send(t.remote.address, t.bytes);
-      if (++sent >= SENDS_PER_TURN) {
-        this.requestFlush();
-        break;
-      }
-    }
-    for (let ev = this.endpoint.pollEvent(); ev !== undefined; ev = this.endpoint.pollEvent()) this.emit('event', ev);
-    this.armTimer();
+    this.loop.flush();
   }
 
-  /** Flush on the next turn of the event loop (handlers of the driver's events call this, never flush()). */
+  /** Flush later in this loop turn (a flush running now takes it in): what the Pipes call after a change. */
   requestFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    this.loop.requestFlush();
   }
 
-  private send(remote: string, bytes: Uint8Array): void {
+  /** The loop's send: frame the datagram and write it to socat, unless it cannot be framed or the loss rule takes it. */
+  private send(remote: Remote, bytes: Uint8Array, sent: (() => void) | undefined): void {
+    const packet = this.frame(remote.address, bytes);
+    const socket = this.socket;
+    if (packet === undefined || socket === undefined || this.socatPort === 0) {
+      if (packet !== undefined) this.counters.sendErrors++;
+      sent?.();
+      return;
+    }
+    this.counters.packetsOut++;
+    // Only the flush's last packet carries a callback (a tick each otherwise): a lasting failure still shows.
+    socket.send(
+      packet,
+      this.socatPort,
+      LOOPBACK,
+      sent === undefined
+        ? undefined
+        : (err) => {
+            sent();
+            if (err) {
+              this.counters.sendErrors++;
+              this.emitError(err);
+            }
+          },
+    );
+  }
+
+  /** The IP packet for a datagram to `remote`, or undefined (counted) when it has none or is lost on the way out. */
+  private frame(remote: string, bytes: Uint8Array): Uint8Array | undefined {
     const src = this.sourceFor(remote);
     if (src === undefined) {
       this.counters.sendErrors++;
-      return;
+      return undefined;
     }
     const framed = datagramToIp(bytes, src, remote, this.ident);
     if (!framed.ok) {
       // Unreliable datagrams (the only thing that fails here) have no IP form.
       this.counters.unreliableNotSent++;
-      return;
+      return undefined;
     }
     this.ident = (this.ident + 1) & 0xffff;
     // Lost on the way out: it never reaches the TUN, so the capture does not show it.
-    if (this.lossOut > 0 && this.lossPrngOut.nextFloat() < this.lossOut) {
+    if (this.loss !== undefined && this.loss.dropOutbound(framed.packet)) {
       this.counters.lossDroppedOut++;
-      return;
+      return undefined;
     }
     this.recorder?.record(framed.packet, this.wallOffsetMs + monotonicMs());
-    const socket = this.socket;
-    if (socket === undefined || this.socatPort === 0) {
-      this.counters.sendErrors++;
-      return;
-    }
-    this.counters.packetsOut++;
-    this.sendsInFlight++;
-    socket.send(framed.packet, this.socatPort, LOOPBACK, (err) => {
-      if (--this.sendsInFlight === 0) this.sendsDrained?.();
-      if (err) {
-        this.counters.sendErrors++;
-        this.emitError(err);
-      }
-    });
+    return framed.packet;
   }
 
   private emitError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  private armTimer(): void {
-    this.timer.arm(this.endpoint.pollTimeoutMs());
-  }
-
   /** Stop: the sends already handed to the socket leave, then the socket closes (connections are not told). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    this.timer.cancel();
-    if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDrained = resolve));
+    await this.loop.close();
     const socket = this.socket;
     if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }

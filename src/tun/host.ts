@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import { bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from '../ip/address.js';
 import { TunDriver, type TunDriverOptions } from './driver.js';
+import { SeededLoss } from './loss.js';
 import { TunCapture, type PacketRecorder } from './pcap.js';
 
 /** A setup problem with a one-line explanation (the CLI prints the message as is). */
@@ -27,6 +28,15 @@ export interface TunHostOptions extends Omit<TunDriverOptions, 'address' | 'addr
   address6?: string;
   peer6?: string;
   prefix6?: number;
+  /**
+   * Seeded loss (a SeededLoss the host builds; or give `loss`, any LossRule, instead): drop packets from the
+   * kernel with this probability, before anything else looks at them...
+   */
+  lossInbound?: number;
+  /** ... and packets to the kernel (the kernel's inbound loss), with a PRNG of their own. */
+  lossOutbound?: number;
+  /** Seed of the loss rule's PRNGs (default 1). */
+  lossSeed?: number;
   /** Device name (at most 15 characters); default stv<pid><n>. */
   device?: string;
   /** Write a capture of the TUN side here (raw IP, link type 101). */
@@ -173,12 +183,15 @@ export class TunHost extends EventEmitter<TunHostEvents> {
     const device = opts.device ?? `stv${process.pid.toString(36)}${(deviceCounter++).toString(36)}`;
     if (device.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(device)) throw new TunSetupError(`device name '${device}' must be 1-15 letters, digits, '_', '.' or '-'`);
     if (deviceExists(device)) throw new TunSetupError(`a network interface named ${device} already exists`);
-    const { address: _a, peer: _p, prefix: _x, address6: _a6, peer6: _p6, prefix6: _x6, device: _d, pcapPath, log: _l, ...driverOpts } = opts;
+    const { address: _a, peer: _p, prefix: _x, address6: _a6, peer6: _p6, prefix6: _x6, device: _d, pcapPath, log: _l, lossInbound, lossOutbound, lossSeed, ...driverOpts } = opts;
+    const seeded = lossInbound !== undefined || lossOutbound !== undefined;
+    if (seeded && opts.loss !== undefined) throw new TypeError('give loss (a LossRule) or lossInbound/lossOutbound, not both');
     const recorder = pcapPath === undefined ? undefined : openRecorder(pcapPath, device);
     const driver = new TunDriver({
       ...driverOpts,
       address: opts.address,
       address6: opts.address6 === undefined ? undefined : canonicalIp(opts.address6),
+      loss: seeded ? new SeededLoss({ inbound: lossInbound, outbound: lossOutbound, seed: lossSeed }) : opts.loss,
       recorder,
     });
     const host = new TunHost(driver, device, opts, recorder);

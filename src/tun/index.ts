@@ -4,3 +4,4 @@ export { TunHost, TunSetupError, preflight, canonicalIp, type TunHostOptions } f
 export { Pipe, ConnectionRouter, type PipeHandlers } from './pipe.js';
 export { serveService, sendAndCheckEcho, RandomBytes, Chargen, SERVICE_PORTS, type ServiceName, type EchoCheckResult } from './services.js';
 export { TunCapture, type PacketRecorder } from './pcap.js';
+export { SeededLoss, type LossRule, type LossModel, type SeededLossOptions } from './loss.js';

@@ -6,8 +6,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Endpoint, type Connection } from '../../src/core/index.js';
+import { Prng } from '../../src/core/prng.js';
 import { datagramToIp, ipToDatagram } from '../../src/ip/framing.js';
-import { KERNEL_UDP_PORT, TunDriver, ConnectionRouter, serveService, Chargen, RandomBytes } from '../../src/tun/index.js';
+import { KERNEL_UDP_PORT, TunDriver, ConnectionRouter, serveService, Chargen, RandomBytes, SeededLoss, type LossRule } from '../../src/tun/index.js';
 import { parseBytes } from '../../src/cli/tun.js';
 
 const US = '198.18.0.2';
@@ -23,7 +24,7 @@ interface Rig {
 }
 
 /** The driver on loopback, a fake socat, and a core endpoint as "the kernel" behind it. */
-async function rig(options: { lossInbound?: number; lossOutbound?: number; lossSeed?: number } = {}): Promise<Rig> {
+async function rig(options: { loss?: LossRule } = {}): Promise<Rig> {
   const driver = new TunDriver({ seed: 1, address: US, address6: 'fd00:5:0:0::2', maxDatagramBytes: 1452, ...options });
   const driverPort = await driver.bind();
   const socat = createSocket('udp4');
@@ -152,7 +153,7 @@ describe('TunDriver (a fake socat on loopback, a core endpoint as the kernel)', 
 
   it('the seeded loss rule: the same seed drops the same packets; a lossy echo still completes exactly', async () => {
     const pattern = async (seed: number): Promise<string> => {
-      const r = await rig({ lossInbound: 0.3, lossSeed: seed });
+      const r = await rig({ loss: new SeededLoss({ inbound: 0.3, seed }) });
       try {
         const driverPort = (r.driver as unknown as { socket: Socket }).socket.address().port;
         const seen: string[] = [];
@@ -172,7 +173,7 @@ describe('TunDriver (a fake socat on loopback, a core endpoint as the kernel)', 
     assert.notEqual(await pattern(43), a);
     assert.match(a, /x/);
 
-    const r = await rig({ lossInbound: 0.05, lossOutbound: 0.05, lossSeed: 42 });
+    const r = await rig({ loss: new SeededLoss({ inbound: 0.05, outbound: 0.05, seed: 42 }) });
     try {
       const data = new RandomBytes(9, 100_000).next(100_000);
       const { back } = await echoThrough(r, data);
@@ -185,6 +186,21 @@ describe('TunDriver (a fake socat on loopback, a core endpoint as the kernel)', 
 });
 
 describe('stevens tun helpers', () => {
+  it('SeededLoss draws as the driver did: one draw per packet from Prng(seed) inbound, Prng(seed ^ 0x5bd1e995) outbound', () => {
+    for (const seed of [1, 3, 16, 42]) {
+      const rule = new SeededLoss({ inbound: 0.02, outbound: 0.3, seed });
+      const inbound = new Prng(seed);
+      const outbound = new Prng(seed ^ 0x5bd1e995);
+      const packet = new Uint8Array(40);
+      for (let i = 0; i < 5000; i++) {
+        assert.equal(rule.dropInbound(packet), inbound.nextFloat() < 0.02);
+        assert.equal(rule.dropOutbound(packet), outbound.nextFloat() < 0.3);
+      }
+    }
+    const none = new SeededLoss({ seed: 1 });
+    for (let i = 0; i < 100; i++) assert.ok(!none.dropInbound(new Uint8Array(1)) && !none.dropOutbound(new Uint8Array(1)));
+  });
+
   it('parseBytes reads counts with k/M/G suffixes and rejects the rest', () => {
     assert.equal(parseBytes('1000', '--send'), 1000);
     assert.equal(parseBytes('64k', '--send'), 65536);
