@@ -4,11 +4,11 @@
 import { resolveConfig, type ConnectionConfig } from './config.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { CallObserver, EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
 import { fromPlain, toPlain, type Plain } from './snapshot.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../util/fifo.js';
 import { allocSegmentDatagram, checkEncapsulation, KIND_SEGMENT, parseDatagramBody, parseSegmentBody, sealDatagram } from './wire/encapsulation.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
 

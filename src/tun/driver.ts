@@ -7,7 +7,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { Endpoint, type EndpointEvent, type EndpointOptions } from '../core/index.js';
-import { Prng } from '../core/prng.js';
+import { Prng } from '../util/prng.js';
 import { bytesToIpv6, ipv6ToBytes } from '../ip/address.js';
 import { datagramToIp, ipToDatagram } from '../ip/framing.js';
 import { monotonicMs } from '../node/clock.js';

@@ -1,11 +1,13 @@
-// The core is sans-IO and deterministic: nothing under src/core may read a clock, draw Math.random, set a
-// timer or import a socket, file or thread module. This test reads the sources and fails on any of them.
+// The core is sans-IO and deterministic: nothing under src/core, nor under src/util (the shared helpers the core
+// imports), may read a clock, draw Math.random, set a timer or import a socket, file or thread module. This test
+// reads the sources and fails on any of them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const CORE = join(process.cwd(), 'src', 'core');
+const UTIL = join(process.cwd(), 'src', 'util');
 
 const FORBIDDEN: Array<[RegExp, string]> = [
   [/\bDate\s*\.\s*now\b|\bnew\s+Date\b|\bDate\s*\(/, 'reads the wall clock (Date)'],
@@ -47,6 +49,13 @@ export function violations(file: string, text: string): string[] {
 test('src/core reads no clock, no Math.random, sets no timer and imports no I/O module', () => {
   const files = sources(CORE);
   assert.ok(files.length > 10, 'found the core sources');
+  const found = files.flatMap((f) => violations(relative(process.cwd(), f), readFileSync(f, 'utf8')));
+  assert.deepEqual(found, []);
+});
+
+test('src/util (used by the core) reads no clock, no Math.random, sets no timer and imports no I/O module', () => {
+  const files = sources(UTIL);
+  assert.ok(files.length >= 2, 'found the shared helpers');
   const found = files.flatMap((f) => violations(relative(process.cwd(), f), readFileSync(f, 'utf8')));
   assert.deepEqual(found, []);
 });

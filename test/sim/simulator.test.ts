@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Remote, Transmit } from '../../src/core/index.js';
-import { Prng } from '../../src/core/prng.js';
+import { Prng } from '../../src/util/prng.js';
 import { EventQueue, PROFILES, ProfileError, Simulator, type PacketEvent, type SansIoNode } from '../../src/sim/index.js';
 import { blast, missing, Probe } from '../support/sim-nodes.js';
 import { simTransfer } from '../support/sim-bulk.js';

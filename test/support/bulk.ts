@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Connection, EndpointEvent } from '../../src/core/index.js';
 import { MemoryPair } from '../../src/sim/memory-pair.js';
-import { Prng } from '../../src/core/prng.js';
+import { Prng } from '../../src/util/prng.js';
 
 export interface BulkResult {
   done: boolean;

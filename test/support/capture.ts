@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Endpoint, type Connection, type ConnectionStats, type TraceEvent } from '../../src/core/index.js';
-import { Prng } from '../../src/core/prng.js';
+import { Prng } from '../../src/util/prng.js';
 import { Simulator, PROFILES, type SimHost } from '../../src/sim/index.js';
 import { CaptureRecorder, MemorySink, SimCapture, type CaptureView, type SimPacketEvent } from '../../src/capture/index.js';
 import type { TraceRecord } from '../../src/capture/trace.js';
