@@ -13,7 +13,7 @@ import { wire } from '../../src/core/index.js';
 import { CaptureRecorder, MemorySink, dissectCapture, readCapture } from '../../src/capture/index.js';
 import { connect, createServer } from '../../src/node/index.js';
 import { main } from '../../src/cli/main.js';
-import { patternBytes } from '../support/bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
 import { TSHARK, simLossyTransfer, tempDir, tsharkFields, which } from '../support/capture.js';
 
 const { SYN, decodeDatagram, encodeUnreliableDatagram } = wire;

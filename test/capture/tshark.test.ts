@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { connect, createServer, type Socket } from '../../src/node/index.js';
 import { wire } from '../../src/core/index.js';
 import { readTraceJsonl, type TraceRecord } from '../../src/capture/index.js';
-import { patternBytes } from '../support/bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
 import { TSHARK, lossyRelay, simLossyTransfer, tempDir, tsharkFields } from '../support/capture.js';
 
 const { SYN } = wire;

@@ -10,7 +10,7 @@ import { Prng } from '../../src/util/prng.js';
 import { Simulator, PROFILES, type SimHost } from '../../src/sim/index.js';
 import { CaptureRecorder, MemorySink, SimCapture, type CaptureView, type SimPacketEvent } from '../../src/capture/index.js';
 import type { TraceRecord } from '../../src/capture/trace.js';
-import { patternBytes } from './bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
 
 export interface SimCaptureRun {
   done: boolean;
