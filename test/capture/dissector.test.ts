@@ -14,7 +14,8 @@ import { CaptureRecorder, MemorySink, dissectCapture, readCapture } from '../../
 import { connect, createServer } from '../../src/node/index.js';
 import { main } from '../../src/cli/main.js';
 import { patternBytes } from '../../src/sim/bulk.js';
-import { TSHARK, simLossyTransfer, tempDir, tsharkFields, which } from '../support/capture.js';
+import { TSHARK, simLossyTransfer, tempDir, tsharkFields } from '../support/capture.js';
+import { which } from '../../src/node/which.js';
 
 const { SYN, decodeDatagram, encodeUnreliableDatagram } = wire;
 

@@ -2,11 +2,12 @@
 // (always deleted, with every process in it killed), peers spawned inside it that talk JSON lines (kernel-peer.ts:
 // node:net, so the kernel's TCP; stevens-peer.ts: stevens behind a TUN device), and a tcpdump capture of a device.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { which } from '../../node/which.js';
 
 const TOOLS = ['ip', 'socat', 'tcpdump', 'tshark', 'ss'];
 
@@ -15,7 +16,7 @@ export function interopSkipReason(): string | undefined {
   if (process.platform !== 'linux') return 'needs Linux (network namespaces and TUN devices)';
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'needs root (network namespaces, TUN devices, tcpdump)';
   for (const tool of TOOLS) {
-    if (!onPath(tool)) return `needs ${tool} (apt-get install ${tool === 'ip' || tool === 'ss' ? 'iproute2' : tool})`;
+    if (which(tool) === undefined) return `needs ${tool} (apt-get install ${tool === 'ip' || tool === 'ss' ? 'iproute2' : tool})`;
   }
   if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
   const probe = `stv-${process.pid}-probe`;
@@ -23,20 +24,6 @@ export function interopSkipReason(): string | undefined {
   if (r.status !== 0) return `cannot create a network namespace: ${(r.stderr || '').trim()}`;
   spawnSync('ip', ['netns', 'del', probe]);
   return undefined;
-}
-
-/** Whether an executable named `tool` is on PATH (looked up, never run). */
-function onPath(tool: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
 }
 
 let nsCounter = 0;
