@@ -1,7 +1,7 @@
-// What the source guards share (test/core/sans-io-guard.test.ts, test/sim/sans-io-guard.test.ts): a walker over
-// a folder's TypeScript sources, comment stripping, and the table of what deterministic code must not do (read a
-// clock, draw unseeded randomness, set a timer, import an I/O, timer or thread module). Each guard adds its own
-// rules on top.
+// What the source guards share (test/core/sans-io-guard.test.ts, test/sim/sans-io-guard.test.ts and, for the
+// walker and comment stripping, test/core/seam-guard.test.ts): a walker over a folder's TypeScript sources, comment
+// stripping, and the table of what deterministic code must not do (read a clock, draw unseeded randomness, set a
+// timer, import an I/O, timer or thread module). Each guard adds its own rules on top.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
