@@ -3,7 +3,7 @@
 import { crc32 } from 'node:zlib';
 import type { EndpointEvent, EndpointOptions } from '../src/core/index.js';
 import { MemoryPair, type LinkImpairment } from '../src/sim/memory-pair.js';
-import { bulkTransfer } from '../test/support/bulk.js';
+import { bulkTransfer } from '../src/sim/bulk.js';
 import { printTable } from './table.js';
 
 const MB = 1 << 20;

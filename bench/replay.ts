@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROFILES } from '../src/sim/index.js';
 import { LogReader, Replayer } from '../src/replay/index.js';
-import { runWorld, type WorldOptions } from '../test/support/replay-world.js';
+import { runWorld, type WorldOptions } from '../src/replay/world.js';
 import { printTable } from './table.js';
 
 const MB = 1e6;

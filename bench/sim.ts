@@ -4,8 +4,7 @@
 import { Endpoint, type Connection } from '../src/core/index.js';
 import { MemoryPair } from '../src/sim/memory-pair.js';
 import { Simulator, type LinkConfig } from '../src/sim/index.js';
-import { bulkTransfer } from '../test/support/bulk.js';
-import { simTransfer } from '../test/support/sim-bulk.js';
+import { bulkTransfer, simTransfer } from '../src/sim/bulk.js';
 import { printTable } from './table.js';
 
 const MB = 1 << 20;

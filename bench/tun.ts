@@ -4,7 +4,7 @@
 // Needs root, iproute2 and socat; prints one line and returns otherwise.
 // Run alone: node dist/bench/tun.js [--quick]; or `await runTunBench(quick)` from bench/main.ts.
 import { isEntryPoint } from '../src/cli/entry-point.js';
-import { interopSkipReason, Lab, type Peer } from '../test/interop/harness.js';
+import { interopSkipReason, Lab, type Peer } from '../src/tun/lab/namespace-lab.js';
 import { printTable } from './table.js';
 
 const MB = 1 << 20;

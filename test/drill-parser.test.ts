@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScript } from '../src/drill/parser.js';
 import type { CodeEvent, PacketEvent, ScriptEvent, SyscallEvent } from '../src/drill/ast.js';
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN } from '../src/core/wire/segment.js';
+import { wire } from '../src/core/index.js';
+
+const { ACK, CWR, ECE, FIN, PSH, RST, SYN } = wire;
 
 function only(src: string): { time: unknown; event: ScriptEvent; line: number; text: string } {
   const s = parseScript(src);

@@ -2,11 +2,12 @@
 // and stevens datagrams inside UDP (the UDP view, or a plain tcpdump of a stevens port: any UDP payload that passes
 // the stevens checks, CRC-32 included, counts). Link types: RAW (101, and 12/14 as some systems write it), IPv4
 // (228), IPv6 (229), Ethernet (1, with 802.1Q tags), BSD loopback (0 and 108), Linux cooked (113, 276).
-import { decodeDatagram } from '../core/wire/encapsulation.js';
-import type { TcpSegment } from '../core/wire/segment.js';
-import { decodeTcpHeader } from '../core/wire/tcp-header.js';
+import { wire } from '../core/index.js';
 import { IPPROTO_TCP, IPPROTO_UDP, formatAddress } from './ip.js';
 import type { CaptureFile } from './read.js';
+
+const { decodeDatagram, decodeTcpHeader } = wire;
+type TcpSegment = wire.TcpSegment;
 
 export interface SegmentEndpoint {
   address: string;

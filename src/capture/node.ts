@@ -4,7 +4,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Remote, TraceHook } from '../core/events.js';
+import type { Remote, TraceHook } from '../core/index.js';
 import { toNanoseconds } from './pcapng.js';
 import { CaptureRecorder } from './recorder.js';
 import { jsonlTraceHook } from './trace.js';

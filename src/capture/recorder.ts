@@ -1,9 +1,10 @@
 // A capture of stevens datagrams in one view, per datagram: what the Node driver, the simulator hook, soak
 // --pcap and tun --pcap call. One pcapng file, one interface (link type RAW), one packet per datagram.
-import type { Remote } from '../core/events.js';
-import { decodeDatagram } from '../core/wire/encapsulation.js';
+import { wire, type Remote } from '../core/index.js';
 import { PcapngWriter, type CaptureSink, type CaptureTime } from './pcapng.js';
 import { LINKTYPE_RAW, viewPacket, type CaptureView } from './views.js';
+
+const { decodeDatagram } = wire;
 
 export interface RecorderOptions {
   /** 'tcp' (default): segments as IP + TCP packets; 'udp': the datagrams as sent, in IP + UDP. */

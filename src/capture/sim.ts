@@ -6,7 +6,7 @@
 //                     delivered to it (duplicated, corrupted or truncated copies commented).
 // The simulator reports a drop right after the datagram's 'send', so one packet is held back until the next
 // event (or flush()) to attach the comment.
-import type { Remote } from '../core/events.js';
+import type { Remote } from '../core/index.js';
 import type { CaptureRecorder } from './recorder.js';
 import type { PacketEvent } from '../sim/link.js';
 

@@ -4,7 +4,7 @@
 // (Infinity: an ssthresh not yet set) are written as null. Blank lines are ignored on reading.
 //
 //   {"type":"send","atMs":12.5,"connectionId":1,"seq":1000,"ack":1,"flags":24,"lengthBytes":1448,...,"endpoint":"client"}
-import type { TraceEvent, TraceHook } from '../core/events.js';
+import type { TraceEvent, TraceHook } from '../core/index.js';
 import type { CaptureSink } from './pcapng.js';
 
 export type TraceRecord = TraceEvent & { endpoint?: string };

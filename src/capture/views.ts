@@ -5,9 +5,10 @@
 //   udpView: the datagram as it was sent, inside a synthesized IPv4/IPv6 + UDP header (UDP ports, real checksums),
 //            for checking the encapsulation itself (wireshark/stevens.lua decodes it).
 // Both return packets for link type RAW (101): the first nibble tells IPv4 from IPv6.
-import { CRC_BYTES, ENCAP_HEADER_BYTES, decodeDatagram } from '../core/wire/encapsulation.js';
-import type { Remote } from '../core/events.js';
+import { wire, type Remote } from '../core/index.js';
 import { IPPROTO_TCP, IPPROTO_UDP, UDP_HEADER_BYTES, addressBytes, ipPacket } from './ip.js';
+
+const { CRC_BYTES, ENCAP_HEADER_BYTES, decodeDatagram } = wire;
 
 /** pcap/pcapng link type for raw IP packets (version in the first nibble). */
 export const LINKTYPE_RAW = 101;

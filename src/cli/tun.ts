@@ -4,14 +4,14 @@
 import type { Command } from 'commander';
 import { isIP } from 'node:net';
 import { randomInt } from 'node:crypto';
-import type { ConnectionStats } from '../core/index.js';
+import { MAX_DATAGRAM_BYTES, type ConnectionStats } from '../core/index.js';
 import { parseServer } from '../node/connect.js';
 import { canonicalIp, ConnectionRouter, sendAndCheckEcho, serveService, SERVICE_PORTS, TunHost, type Pipe, type ServiceName } from '../tun/index.js';
 import type { CliIo } from './io.js';
 import { parseIntInRange, parsePort } from './options.js';
 
 /** The largest datagram the core allows: its MSS (1452 - 26 = 1426) fits a 1500-byte TUN MTU over IPv4 and IPv6. */
-const TUN_MAX_DATAGRAM_BYTES = 1452;
+const TUN_MAX_DATAGRAM_BYTES = MAX_DATAGRAM_BYTES;
 
 interface TunOptions {
   address: string;

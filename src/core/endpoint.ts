@@ -7,11 +7,11 @@ import type { EndpointDropReason, DropCounts } from './drop-reason.js';
 import type { EndpointSlot } from './connection-host.js';
 import { CallError } from './errors.js';
 import type { CallObserver, EndpointEvent, Remote, TraceHook, Transmit } from './events.js';
-import { Prng } from './prng.js';
+import { Prng } from '../util/prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
 import { fieldsOf, fromPlain, SnapshotError, toPlain, type Plain } from './snapshot.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../util/fifo.js';
 import { allocSegmentDatagram, checkEncapsulation, KIND_SEGMENT, parseDatagramBody, parseSegmentBody, sealDatagram } from './wire/encapsulation.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
 

@@ -1,7 +1,7 @@
 // The receive buffer: in-order bytes the application has not read, then out-of-order ranges placed where they
 // belong (reassembly), all inside the advertised window. Also the source of SACK blocks (RFC 2018).
 import { ByteRing } from './byte-ring.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../util/fifo.js';
 import { allocBytes } from './slab.js';
 import { fromPlain, toPlain, type Plain } from './snapshot.js';
 import { seqAdd, seqDiff, seqLe, seqLt, seqMax, seqMin } from './seq.js';

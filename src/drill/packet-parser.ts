@@ -2,7 +2,9 @@
 
 import type { OptionSpec, PacketEvent } from './ast.js';
 import { DrillError } from './errors.js';
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from '../core/wire/segment.js';
+import { wire } from '../core/index.js';
+
+const { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } = wire;
 
 const FLAG_BITS: Record<string, number> = { S: SYN, F: FIN, R: RST, P: PSH, U: URG, E: ECE, W: CWR, '.': ACK };
 

@@ -4,8 +4,11 @@
 import type { OptionSpec, PacketEvent } from './ast.js';
 import type { PacketView, RenderedOption } from './render.js';
 import type { SeqSpace } from './seq.js';
-import { decodeDatagram, decodeOptionList, encodeOptionList, encodeSegmentDatagram, type TcpOption } from '../core/wire/index.js';
-import type { TcpSegment } from '../core/wire/segment.js';
+import { wire } from '../core/index.js';
+
+const { decodeDatagram, decodeOptionList, encodeOptionList, encodeSegmentDatagram } = wire;
+type TcpOption = wire.TcpOption;
+type TcpSegment = wire.TcpSegment;
 
 /** Window field of an inbound packet whose line has no `win`. */
 export const DEFAULT_INBOUND_WINDOW = 65535;

@@ -1,7 +1,9 @@
 // Packets rendered in the script's own syntax, with script-relative numbers, for messages and --verbose.
 
 import type { OptionSpec } from './ast.js';
-import { ACK, flagsToString } from '../core/wire/segment.js';
+import { wire } from '../core/index.js';
+
+const { ACK, flagsToString } = wire;
 
 export type RenderedOption = OptionSpec | { kind: 'unknown'; code: number; data: Uint8Array };
 

@@ -20,8 +20,9 @@ import { SeqSpace } from './seq.js';
 import { SocketTable } from './sockets.js';
 import { formatOutcome, runSyscall, type SyscallContext } from './syscalls.js';
 import { formatSeconds, resolveTime } from './time.js';
-import { Endpoint, TCP_PROFILE, type EndpointOptions, type Remote } from '../core/index.js';
-import { SYN } from '../core/wire/segment.js';
+import { Endpoint, TCP_PROFILE, wire, type EndpointOptions, type Remote } from '../core/index.js';
+
+const { SYN } = wire;
 
 /** Default timing tolerance for outbound packets, ms (as packetdrill's default). */
 export const DEFAULT_TOLERANCE_MS = 4;

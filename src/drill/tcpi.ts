@@ -2,7 +2,7 @@
 // Units follow Linux: times in microseconds, cwnd/ssthresh/unacked in segments of the send MSS. Every numeric
 // stats() field is also available under its own stevens name (e.g. cwndBytes).
 
-import type { TcpState } from '../core/state.js';
+import type { TcpState } from '../core/index.js';
 
 /** Linux's TCP state numbers (include/net/tcp_states.h). */
 export const TCP_STATE_CONSTANTS: Record<string, number> = {

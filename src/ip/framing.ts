@@ -2,10 +2,11 @@
 // payload exactly as the core coded them, and the real TCP checksum over the pseudo-header (RFC 9293 3.1). No
 // encapsulation header, no CRC trailer. The core keeps speaking its UDP encapsulation; this module converts
 // between the two, so the core's segment logic is unchanged and only the framing differs.
-import { crc32 } from '../core/wire/crc.js';
-import { CRC_BYTES, ENCAP_HEADER_BYTES, ENCAP_VERSION, KIND_SEGMENT } from '../core/wire/encapsulation.js';
+import { wire } from '../core/index.js';
 import { bytesToIpv4, bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from './address.js';
 import { finishChecksum, internetChecksum, onesSum } from './checksum.js';
+
+const { crc32, CRC_BYTES, ENCAP_HEADER_BYTES, ENCAP_VERSION, KIND_SEGMENT } = wire;
 
 export const IPV4_HEADER_BYTES = 20;
 export const IPV6_HEADER_BYTES = 40;

@@ -1,10 +1,12 @@
 // Connections in a capture (TCP view, UDP view, or a raw tcpdump of stevens' UDP port), each plotted from the
 // direction that carried the most data. A capture has no cwnd; in-flight bytes, RTT (TS echo or data -> ACK
 // matching), SRTT and RTO are estimated from what was seen.
-import { ACK, FIN, SYN } from '../core/wire/segment.js';
+import { wire } from '../core/index.js';
 import { dissectCapture, endpointLabel, type CapturedSegment, type SegmentEndpoint } from '../capture/dissect.js';
 import type { CaptureFile } from '../capture/read.js';
 import { ConnectionBuilder, type PlotInput } from './model.js';
+
+const { ACK, FIN, SYN } = wire;
 
 function key(e: SegmentEndpoint): string {
   return `${e.address}|${e.udpPort ?? ''}|${e.port}`;

@@ -1,8 +1,10 @@
 // Connections in a JSON-lines trace (src/capture/trace.ts): one per (endpoint label, connection id), each plotted
 // from its own side: what it sent, the ACKs it received, its cwnd, ssthresh, RTT samples, SRTT and RTO.
-import { ACK, FIN, SYN } from '../core/wire/segment.js';
+import { wire } from '../core/index.js';
 import type { TraceRecord } from '../capture/trace.js';
 import { ConnectionBuilder, type PlotInput } from './model.js';
+
+const { ACK, FIN, SYN } = wire;
 
 export function plotInputFromTrace(records: TraceRecord[]): PlotInput {
   const groups = new Map<string, TraceRecord[]>();

@@ -1,7 +1,7 @@
 // What a plot shows for one connection, whatever it came from (a capture or a trace): series of [time, value]
 // points on a time axis shared by every connection of the input (seconds since the input's first packet or
 // event). Sequence numbers are relative to the sender's first data byte (ISN + 1), unwrapped past 2^32.
-import { seqDiff } from '../core/seq.js';
+import { seqDiff } from '../core/index.js';
 
 export type Point = [number, number];
 

@@ -1,6 +1,6 @@
 // Damage to a datagram's bytes: one flipped bit, or truncation. Always on a copy, so the sender's array (which
 // a protocol may keep for retransmission) stays intact.
-import type { Prng } from '../core/prng.js';
+import type { Prng } from '../util/prng.js';
 
 /** A copy with one uniformly chosen bit flipped (an empty datagram is returned as is). */
 export function flipBit(prng: Prng, bytes: Uint8Array): Uint8Array {

@@ -1,6 +1,6 @@
 // Delay: the per-datagram extra delay drawn from a jitter distribution (reordering follows when it exceeds the
 // spacing between datagrams), and the explicit overtaking rule for reorderRate.
-import type { Prng } from '../core/prng.js';
+import type { Prng } from '../util/prng.js';
 import type { JitterConfig } from './link-config.js';
 
 const TWO_PI = 2 * Math.PI;

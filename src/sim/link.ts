@@ -3,7 +3,7 @@
 // rate limiter's queue? Then delay (base, jitter, reordering) and, per delivered copy, duplication and damage.
 // Every datagram entering is reported 'send', then each copy 'deliver' or the datagram 'drop' with a reason.
 import type { Remote } from '../core/index.js';
-import { Prng } from '../core/prng.js';
+import { Prng } from '../util/prng.js';
 import { flipBit, truncate } from './damage.js';
 import { overtakeTime, sampleJitter } from './delay.js';
 import { checkLinkConfig, type LinkConfig, type TimeWindow } from './link-config.js';

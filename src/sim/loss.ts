@@ -1,6 +1,6 @@
 // Loss: independent (one draw per datagram against lossRate), bursty (a Gilbert-Elliott chain per link), and
 // scheduled (outage and partition windows, checked against the time a datagram enters the link).
-import type { Prng } from '../core/prng.js';
+import type { Prng } from '../util/prng.js';
 import type { GilbertElliott, TimeWindow } from './link-config.js';
 
 /** True when tMs falls in one of the windows [fromMs, toMs). */

@@ -2,8 +2,8 @@
 // Deterministic from its seed; the link can delay, drop, duplicate and reorder by a seeded rule.
 // (The full bad-network simulator builds on the same idea with richer impairments.)
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
-import { Fifo } from '../core/fifo.js';
-import { Prng } from '../core/prng.js';
+import { Fifo } from '../util/fifo.js';
+import { Prng } from '../util/prng.js';
 
 export interface LinkImpairment {
   /** One-way delay. */

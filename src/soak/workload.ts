@@ -4,7 +4,7 @@
 // (or abort), wait, reconnect. A lifetime's plan is drawn from the slot's own generator in order, so it does not
 // depend on how the network behaved: the same seed always asks for the same work.
 import type { ConnectionConfig } from '../core/index.js';
-import { Prng } from '../core/prng.js';
+import { Prng } from '../util/prng.js';
 
 export type WorkloadName = 'mixed' | 'abort-heavy' | 'game' | 'bulk';
 export const WORKLOADS: readonly WorkloadName[] = ['mixed', 'abort-heavy', 'game', 'bulk'];

@@ -6,10 +6,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from '../ip/address.js';
+import { which } from '../node/which.js';
 import { TunDriver, type TunDriverOptions } from './driver.js';
 import { SeededLoss } from './loss.js';
 import { TunCapture, type PacketRecorder } from './pcap.js';
@@ -68,20 +68,6 @@ function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
   return true;
 }
 
-/** Whether an executable named `command` is on PATH (looked up, never run). */
-function which(command: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
-
 function ipJson(args: string[]): unknown {
   const r = spawnSync('ip', ['-j', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new TunSetupError(`ip ${args.join(' ')} failed: ${(r.stderr || '').trim().split('\n')[0]}`);
@@ -103,8 +89,8 @@ export function preflight(opts: Pick<TunHostOptions, 'address' | 'peer' | 'prefi
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new TunSetupError('tun must run as root (it creates a TUN device and adds addresses): try sudo');
   }
-  if (!which('socat')) throw new TunSetupError('socat is not installed (it bridges the TUN device): apt-get install socat');
-  if (!which('ip')) throw new TunSetupError('ip (iproute2) is not installed: apt-get install iproute2');
+  if (which('socat') === undefined) throw new TunSetupError('socat is not installed (it bridges the TUN device): apt-get install socat');
+  if (which('ip') === undefined) throw new TunSetupError('ip (iproute2) is not installed: apt-get install iproute2');
   if (!existsSync('/dev/net/tun')) throw new TunSetupError('/dev/net/tun is missing: this kernel or container has no TUN support');
   const prefix = opts.prefix ?? 24;
   if (!isIPv4(opts.address)) throw new TunSetupError(`--address must be an IPv4 address, got '${opts.address}'`);
@@ -224,7 +210,7 @@ export class TunHost extends EventEmitter<TunHostEvents> {
       // detached: socat gets its own process group, so a Ctrl-C on the terminal (SIGINT to the foreground group)
       // reaches only us, and socat keeps forwarding until close() has sent the last packets (RSTs) through it.
       const spawnOpts = { stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
-      const child = which('setpriv') ? spawn('setpriv', ['--pdeathsig', 'TERM', 'socat', ...args], spawnOpts) : spawn('socat', args, spawnOpts);
+      const child = which('setpriv') !== undefined ? spawn('setpriv', ['--pdeathsig', 'TERM', 'socat', ...args], spawnOpts) : spawn('socat', args, spawnOpts);
       this.socat = child;
       this.socatErrors = [];
       const ready = await new Promise<boolean>((resolve) => {

@@ -2,7 +2,7 @@
 // is `stevens tun --loss P --seed S` and the conformance suite's loss: the simulator's loss models
 // (src/sim/loss.ts), one seeded PRNG per direction, one draw per packet, so a seed drops the same packets
 // (by their order in each direction) every run.
-import { Prng } from '../core/prng.js';
+import { Prng } from '../util/prng.js';
 import type { GilbertElliott } from '../sim/link-config.js';
 import { GilbertElliottChannel } from '../sim/loss.js';
 

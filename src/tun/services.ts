@@ -1,7 +1,7 @@
 // What `stevens tun` runs on top of its connections: the classic echo (RFC 862), discard (RFC 863) and chargen
 // (RFC 864) services, and a client that sends seeded pseudo-random bytes and checks the echo by SHA-256.
 import { createHash } from 'node:crypto';
-import { Prng } from '../core/prng.js';
+import { Prng } from '../util/prng.js';
 import type { ConnectionRouter, Pipe } from './pipe.js';
 
 export type ServiceName = 'echo' | 'discard' | 'chargen';

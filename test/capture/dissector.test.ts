@@ -9,12 +9,15 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SYN, decodeDatagram, encodeUnreliableDatagram } from '../../src/core/wire/index.js';
+import { wire } from '../../src/core/index.js';
 import { CaptureRecorder, MemorySink, dissectCapture, readCapture } from '../../src/capture/index.js';
 import { connect, createServer } from '../../src/node/index.js';
 import { main } from '../../src/cli/main.js';
-import { patternBytes } from '../support/bulk.js';
-import { TSHARK, simLossyTransfer, tempDir, tsharkFields, which } from '../support/capture.js';
+import { patternBytes } from '../../src/sim/bulk.js';
+import { TSHARK, simLossyTransfer, tempDir, tsharkFields } from '../support/capture.js';
+import { which } from '../../src/node/which.js';
+
+const { SYN, decodeDatagram, encodeUnreliableDatagram } = wire;
 
 const LUA = fileURLToPath(new URL('../../../wireshark/stevens.lua', import.meta.url));
 const FIELDS = [

@@ -4,7 +4,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ACK, FIN, PSH, SYN, decodeDatagram, encodeSegmentDatagram, encodeUnreliableDatagram, type TcpSegment } from '../../src/core/wire/index.js';
 import {
   CaptureFormatError,
   CaptureRecorder,
@@ -25,8 +24,11 @@ import {
   transportChecksumOk,
   udpView,
 } from '../../src/capture/index.js';
-import type { TraceEvent } from '../../src/core/index.js';
+import { wire, type TraceEvent } from '../../src/core/index.js';
 import { simLossyTransfer } from '../support/capture.js';
+
+const { ACK, FIN, PSH, SYN, decodeDatagram, encodeSegmentDatagram, encodeUnreliableDatagram } = wire;
+type TcpSegment = wire.TcpSegment;
 
 function segment(over: Partial<TcpSegment> = {}): TcpSegment {
   return {

@@ -16,10 +16,12 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer, type Socket } from '../../src/node/index.js';
-import { SYN } from '../../src/core/wire/index.js';
+import { wire } from '../../src/core/index.js';
 import { readTraceJsonl, type TraceRecord } from '../../src/capture/index.js';
-import { patternBytes } from '../support/bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
 import { TSHARK, lossyRelay, simLossyTransfer, tempDir, tsharkFields } from '../support/capture.js';
+
+const { SYN } = wire;
 
 const CHECKS = ['-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'];
 

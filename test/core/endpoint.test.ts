@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { Endpoint, type Connection, type EndpointEvent, type EndpointOptions, type Remote, type TraceEvent } from '../../src/core/index.js';
 import { ACK, FIN, PSH, RST, SYN, decodeDatagram, encodeSegmentDatagram, encodeUnreliableDatagram, sealDatagram, type TcpSegment } from '../../src/core/wire/index.js';
 import { MemoryPair } from '../../src/sim/memory-pair.js';
-import { bulkTransfer, patternBytes } from '../support/bulk.js';
+import { bulkTransfer, patternBytes } from '../../src/sim/bulk.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // A routing harness: endpoints at UDP addresses, a fixed one-way delay, datagrams delivered to the endpoint at the

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Endpoint, type EndpointEvent, type EndpointOptions, type Remote } from '../../src/core/index.js';
 import { MemoryPair } from '../../src/sim/memory-pair.js';
-import { bulkTransfer } from '../support/bulk.js';
+import { bulkTransfer } from '../../src/sim/bulk.js';
 
 type Step =
   | { kind: 'datagram'; nowMs: number; remote: Remote; bytes: Uint8Array }

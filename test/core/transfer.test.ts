@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryPair } from '../../src/sim/memory-pair.js';
-import { bulkTransfer } from '../support/bulk.js';
+import { bulkTransfer } from '../../src/sim/bulk.js';
 
 const MB = 1 << 20;
 

@@ -1,5 +1,5 @@
 // Conformance against a real peer: the Linux kernel's TCP, reached through a TUN device (stevens tun). Each test
-// makes its own network namespace, runs stevens (test/interop/stevens-peer.ts) and a node:net peer (kernel-peer.ts)
+// makes its own network namespace, runs stevens (src/tun/lab/stevens-peer.ts) and a node:net peer (kernel-peer.ts)
 // inside it, captures the TUN device with tcpdump and reads the capture with tshark (checksums verified). They skip
 // with the reason when not root or a tool is missing.
 import { describe, it, type TestContext } from 'node:test';
@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { ConnectionStats } from '../../src/core/index.js';
-import type { KernelPeerConfig } from './kernel-peer.js';
-import type { StevensPeerConfig } from './stevens-peer.js';
-import { analyzeCapture, interopSkipReason, Lab, parseSs, type CaptureAnalysis, type Peer } from './harness.js';
+import type { KernelPeerConfig } from '../../src/tun/lab/kernel-peer.js';
+import type { StevensPeerConfig } from '../../src/tun/lab/stevens-peer.js';
+import { interopSkipReason, Lab, type Peer } from '../../src/tun/lab/namespace-lab.js';
+import { analyzeCapture, parseSs, type CaptureAnalysis } from './harness.js';
 
 const skip = interopSkipReason();
 if (skip) console.log(`# interop tests skipped: ${skip}`);

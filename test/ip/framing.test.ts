@@ -5,7 +5,9 @@ import fc from 'fast-check';
 import { internetChecksum } from '../../src/ip/checksum.js';
 import { bytesToIpv6, ipv6ToBytes } from '../../src/ip/address.js';
 import { datagramToIp, ipToDatagram, IPV4_HEADER_BYTES } from '../../src/ip/framing.js';
-import { decodeDatagram, encodeSegmentDatagram, encodeUnreliableDatagram, ACK, PSH, SYN } from '../../src/core/wire/index.js';
+import { wire } from '../../src/core/index.js';
+
+const { decodeDatagram, encodeSegmentDatagram, encodeUnreliableDatagram, ACK, PSH, SYN } = wire;
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((h) => parseInt(h, 16)));
 

@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect, createServer, type Server, type ServerOptions, type Socket } from '../../src/node/index.js';
 import { wire } from '../../src/core/index.js';
-import { patternBytes } from '../support/bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

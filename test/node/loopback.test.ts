@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type ServerOptions, type Socket, ConnectFailedError, type Attempt } from '../../src/node/index.js';
-import { patternBytes } from '../support/bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
 import { drain } from '../support/streams.js';
 
 const MB = 1 << 20;

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACK, FIN, SYN } from '../../src/core/wire/index.js';
+import { wire } from '../../src/core/index.js';
 import { dissectCapture, readCapture, traceLine } from '../../src/capture/index.js';
 import { main } from '../../src/cli/main.js';
 import { CHROMIUM, simLossyTransfer, tempDir } from '../support/capture.js';
+
+const { ACK, FIN, SYN } = wire;
 
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/', import.meta.url));
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

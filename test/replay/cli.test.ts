@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { PROFILES } from '../../src/sim/index.js';
 import { BufferSink, LogReader, LogWriter, RecordKind as K } from '../../src/replay/index.js';
-import { runWorld } from '../support/replay-world.js';
+import { runWorld } from '../../src/replay/world.js';
 
 async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];

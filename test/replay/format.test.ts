@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Endpoint, type Connection, type Remote } from '../../src/core/index.js';
 import { PROFILES } from '../../src/sim/index.js';
 import { BufferSink, LogFormatError, LogReader, LogWriter, RecordKind as K, RecordingEndpoint, Replayer, type LogRecord } from '../../src/replay/index.js';
-import { runWorld } from '../support/replay-world.js';
+import { runWorld } from '../../src/replay/world.js';
 
 const A: Remote = { address: '10.0.0.1', port: 1000 };
 const B: Remote = { address: 'fd00::2', port: 2000 };

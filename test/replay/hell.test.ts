@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Transmit } from '../../src/core/index.js';
 import { PROFILES } from '../../src/sim/index.js';
 import { LogReader, Replayer, formatDivergence } from '../../src/replay/index.js';
-import { runWorld, type WorldOptions } from '../support/replay-world.js';
+import { runWorld, type WorldOptions } from '../../src/replay/world.js';
 
 function recordAndReplay(opts: Omit<WorldOptions, 'record' | 'onPacket'>) {
   const sent = new Map<string, Uint8Array[]>();

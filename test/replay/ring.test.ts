@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Simulator, PROFILES } from '../../src/sim/index.js';
 import { Endpoint } from '../../src/core/index.js';
 import { LogReader, RecordingEndpoint, Replayer, RingSink, formatDivergence, ringFiles } from '../../src/replay/index.js';
-import { runWorld } from '../support/replay-world.js';
+import { runWorld } from '../../src/replay/world.js';
 
 test('an in-memory ring stays within its budget; each chunk replays alone and all of them together', () => {
   // A few MB: this workload's snapshots (1 MiB buffers full of data in flight) are half a megabyte each.

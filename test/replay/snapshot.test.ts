@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES } from '../../src/sim/index.js';
 import { LogReader, RecordKind as K, Replayer, formatDivergence, type LogRecord, type ReplaySnapshot } from '../../src/replay/index.js';
-import { runWorld, type WorldOptions } from '../support/replay-world.js';
+import { runWorld, type WorldOptions } from '../../src/replay/world.js';
 
 const POINTS = 60;
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blast, missing, probeBytes } from '../support/sim-nodes.js';
-import { simTransfer } from '../support/sim-bulk.js';
+import { simTransfer } from '../../src/sim/bulk.js';
 
 const N = 20_000;
 

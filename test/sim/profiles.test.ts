@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkLinkConfig, gilbertElliottStationaryLoss, PROFILES } from '../../src/sim/index.js';
-import { simTransfer } from '../support/sim-bulk.js';
+import { simTransfer } from '../../src/sim/bulk.js';
 import { Simulator } from '../../src/sim/index.js';
 import { missing, Probe } from '../support/sim-nodes.js';
 

@@ -1,37 +1,30 @@
 // The simulator is deterministic: nothing under src/sim may read a clock, draw Math.random, set a timer or do
-// I/O, except profile-file.ts reading the user's profile file.
+// I/O, except profile-file.ts reading the user's profile file; and it is synchronous (no async, await or Promise).
+// The table of nondeterministic constructs is shared with the core's guard (test/support/source-guard.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { FILE_IO, NONDETERMINISM, folderViolations, violations, type Rule } from '../support/source-guard.js';
 
 const SIM = join(process.cwd(), 'src', 'sim');
 
-const FORBIDDEN: Array<[RegExp, string]> = [
-  [/\bDate\s*\.\s*now\b|\bnew\s+Date\b|\bDate\s*\(/, 'reads the wall clock'],
-  [/\bperformance\b|\bprocess\s*\.\s*hrtime\b|\bprocess\s*\.\s*uptime\b/, 'reads a clock'],
-  [/\bMath\s*\.\s*random\b|\bcrypto\s*\.\s*(randomBytes|randomInt|randomUUID|getRandomValues)\b/, 'draws unseeded randomness'],
-  [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\s*\(|\bprocess\s*\.\s*nextTick\b/, 'sets a timer'],
-  [/from\s+['"](node:)?(dgram|net|worker_threads|timers|timers\/promises|child_process|http|https|dns|tls|perf_hooks)['"]/, 'imports an I/O, timer or thread module'],
-  [/\bawait\b|\bPromise\b|\basync\b/, 'is asynchronous'],
-];
-const FILE_IO = /from\s+['"](node:)?(fs|fs\/promises)['"]/;
+const ASYNC: Rule = [/\bawait\b|\bPromise\b|\basync\b/, 'is asynchronous'];
+/** The one file that may read files: users' profiles. */
+const FILE_READER = 'profile-file.ts';
 
-function stripComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+function rulesFor(file: string): Rule[] {
+  return basename(file) === FILE_READER ? [...NONDETERMINISM, ASYNC] : [...NONDETERMINISM, ASYNC, ...FILE_IO];
 }
 
 test('src/sim reads no clock, no Math.random, sets no timer, does no I/O but reading profile files', () => {
-  const files = readdirSync(SIM).filter((f) => f.endsWith('.ts'));
+  const { files, found } = folderViolations(SIM, rulesFor);
   assert.ok(files.length >= 10, `found the simulator's sources: ${files}`);
-  const found: string[] = [];
-  for (const f of files) {
-    stripComments(readFileSync(join(SIM, f), 'utf8'))
-      .split('\n')
-      .forEach((line, i) => {
-        for (const [re, why] of FORBIDDEN) if (re.test(line)) found.push(`src/sim/${f}:${i + 1}: ${why}: ${line.trim()}`);
-        if (FILE_IO.test(line) && f !== 'profile-file.ts') found.push(`src/sim/${f}:${i + 1}: file I/O outside profile-file.ts`);
-      });
-  }
   assert.deepEqual(found, []);
+});
+
+test("the simulator's guard catches asynchronous code and file I/O outside profile-file.ts", () => {
+  const samples = ['async function f() {}', 'await x;', 'return Promise.resolve(1);', "import { readFileSync } from 'node:fs';", 'const t = Date.now();'];
+  for (const s of samples) assert.ok(violations('src/sim/link.ts', s, rulesFor('src/sim/link.ts')).length > 0, `guard misses: ${s}`);
+  assert.deepEqual(violations('src/sim/profile-file.ts', "import { readFileSync } from 'node:fs';", rulesFor('src/sim/profile-file.ts')), []);
+  assert.ok(violations('src/sim/profile-file.ts', 'const t = Date.now();', rulesFor('src/sim/profile-file.ts')).length > 0);
 });

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Remote, Transmit } from '../../src/core/index.js';
-import { Prng } from '../../src/core/prng.js';
+import { Prng } from '../../src/util/prng.js';
 import { EventQueue, PROFILES, ProfileError, Simulator, type PacketEvent, type SansIoNode } from '../../src/sim/index.js';
 import { blast, missing, Probe } from '../support/sim-nodes.js';
-import { simTransfer } from '../support/sim-bulk.js';
+import { simTransfer } from '../../src/sim/bulk.js';
 
 test('the event queue pops in time order, ties in insertion order', () => {
   const q = new EventQueue<{ atMs: number; seq: number; id: number }>();

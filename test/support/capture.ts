@@ -2,15 +2,16 @@
 // away, and running tshark / finding chromium (tests skip with a reason when they are missing).
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Endpoint, type Connection, type ConnectionStats, type TraceEvent } from '../../src/core/index.js';
-import { Prng } from '../../src/core/prng.js';
+import { Prng } from '../../src/util/prng.js';
 import { Simulator, PROFILES, type SimHost } from '../../src/sim/index.js';
 import { CaptureRecorder, MemorySink, SimCapture, type CaptureView, type SimPacketEvent } from '../../src/capture/index.js';
 import type { TraceRecord } from '../../src/capture/trace.js';
-import { patternBytes } from './bulk.js';
+import { patternBytes } from '../../src/sim/bulk.js';
+import { which } from '../../src/node/which.js';
 
 export interface SimCaptureRun {
   done: boolean;
@@ -129,21 +130,6 @@ export function simLossyTransfer(opts: { seed: number; bytes: number; ipv6?: boo
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `stevens-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** The path of a program on PATH, or undefined. */
-export function which(program: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const p = join(dir, program);
-    try {
-      accessSync(p, constants.X_OK);
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 export const TSHARK = which('tshark');

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Simulator, PROFILES } from '../../src/sim/index.js';
 import { FileSink, RecordingEndpoint } from '../../src/replay/index.js';
 import { runSoak } from '../../src/soak/index.js';
-import { BulkApp } from './bulk.js';
-import { runWorld } from './replay-world.js';
+import { BulkApp } from '../../src/sim/bulk.js';
+import { runWorld } from '../../src/replay/world.js';
 
 const out = process.argv[2] ?? 'test/fixtures/replay';
 mkdirSync(out, { recursive: true });

@@ -1,10 +1,11 @@
 // Measuring nodes for the simulator's tests: a Probe sends numbered datagrams on a fixed clock (its own timer,
 // through the seam like any protocol) and records every datagram it receives, so a test can see exactly what a
 // link did: which were lost, when each arrived, in which order, damaged or not.
-import type { Remote, Transmit } from '../../src/core/index.js';
-import { crc32 } from '../../src/core/wire/crc.js';
+import { wire, type Remote, type Transmit } from '../../src/core/index.js';
 import type { SansIoNode } from '../../src/sim/seam.js';
 import { Simulator, type LinkConfig, type SimLink } from '../../src/sim/index.js';
+
+const { crc32 } = wire;
 
 /** Header of a probe datagram: seq (u32), send time (f64), then filler, then a CRC-32 of all before it. */
 const HEADER = 12;

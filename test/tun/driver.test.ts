@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Endpoint, type Connection } from '../../src/core/index.js';
-import { Prng } from '../../src/core/prng.js';
+import { Prng } from '../../src/util/prng.js';
 import { datagramToIp, ipToDatagram } from '../../src/ip/framing.js';
 import { KERNEL_UDP_PORT, TunDriver, ConnectionRouter, serveService, Chargen, RandomBytes, SeededLoss, type LossRule } from '../../src/tun/index.js';
 import { parseBytes } from '../../src/cli/tun.js';

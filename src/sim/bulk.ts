@@ -1,9 +1,16 @@
-// A bulk transfer both ways between the two endpoints of a MemoryPair, with SHA-256 of what was written and
-// what was read on each side.
+// The lab's bulk transfer, for tests and benchmarks: an application on both sides that writes its data (seeded
+// pseudo-random bytes) while the send buffer takes it, half-closes, and reads everything that arrives, with the
+// SHA-256 of what was written and what was read on each side (a pure function of the bytes: no randomness, no
+// clock). bulkTransfer runs it between the two endpoints of a MemoryPair; simTransfer between two Endpoints on
+// simulated hosts, driven the way an application would be: each host's activity hook polls its endpoint's events.
 import { createHash, type Hash } from 'node:crypto';
-import type { Connection, EndpointEvent } from '../../src/core/index.js';
-import { MemoryPair } from '../../src/sim/memory-pair.js';
-import { Prng } from '../../src/core/prng.js';
+import { Endpoint, type Connection, type EndpointEvent, type EndpointOptions } from '../core/index.js';
+import { Prng } from '../util/prng.js';
+import type { SimHost } from './host.js';
+import type { LinkConfig, NetworkProfile } from './link-config.js';
+import type { SimLink } from './link.js';
+import { MemoryPair } from './memory-pair.js';
+import { Simulator } from './simulator.js';
 
 export interface BulkResult {
   done: boolean;
@@ -134,6 +141,62 @@ export function bulkTransfer(pair: MemoryPair, bytesEachWay: [number, number], l
     ...app.digests(),
     closed: app.closed,
     errors: app.errors,
+    connections: app.conns,
+  };
+}
+
+/** What bulkTransfer reports (but which sides closed), and the simulated world it ran in. */
+export interface SimTransferResult extends Omit<BulkResult, 'closed'> {
+  sim: Simulator;
+  endpoints: [Endpoint, Endpoint];
+  hosts: [SimHost, SimHost];
+  links: [SimLink, SimLink];
+}
+
+export interface SimTransferOptions {
+  seed?: number;
+  /** A profile, or the two directions' configs (client -> server, server -> client). */
+  path: NetworkProfile | [LinkConfig, LinkConfig];
+  bytes: [number, number];
+  limitMs: number;
+  endpointOptions?: [Partial<EndpointOptions>, Partial<EndpointOptions>];
+  /** Set up before the run (e.g. a packet hook). */
+  prepare?: (sim: Simulator) => void;
+  ipv6?: boolean;
+  /** When the client connects (default 0). */
+  startMs?: number;
+  /** false: no SHA-256 (benchmarks measure the protocol and the simulator); byte counts still kept. */
+  hash?: boolean;
+}
+
+export function simTransfer(o: SimTransferOptions): SimTransferResult {
+  const sim = new Simulator({ seed: o.seed ?? 1 });
+  const eps: [Endpoint, Endpoint] = [
+    new Endpoint({ seed: 101, ...o.endpointOptions?.[0] }),
+    new Endpoint({ seed: 202, ...o.endpointOptions?.[1] }),
+  ];
+  const app = new BulkApp(o.bytes, o.hash ?? true);
+  const activity = (side: 0 | 1) => () => {
+    const ep = eps[side];
+    for (let ev = ep.pollEvent(); ev !== undefined; ev = ep.pollEvent()) app.onEvent(side, ev);
+  };
+  const addr = (n: number) => (o.ipv6 ? { ipv6: `2001:db8::${n}` } : { ipv4: `192.0.2.${n}` });
+  const client = sim.addHost({ name: 'client', ...addr(1) }, eps[0], activity(0));
+  const server = sim.addHost({ name: 'server', ...addr(2), port: 5000 }, eps[1], activity(1));
+  const links = Array.isArray(o.path) ? sim.connect(client, server, o.path[0], o.path[1]) : sim.connectProfile(client, server, o.path);
+  eps[1].listen({ port: 5000 });
+  sim.at(o.startMs ?? 0, (now) => void eps[0].connect(now, server.addresses[0]!, { port: 5000 }), client);
+  o.prepare?.(sim);
+  sim.run(o.limitMs, () => app.finished);
+  return {
+    done: app.closed[0] && app.closed[1] && app.errors.length === 0,
+    nowMs: sim.nowMs,
+    ...app.digests(),
+    errors: app.errors,
+    sim,
+    endpoints: eps,
+    hosts: [client, server],
+    links,
     connections: app.conns,
   };
 }

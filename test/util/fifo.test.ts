@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Fifo } from '../../src/core/fifo.js';
+import { Fifo } from '../../src/util/fifo.js';
 
 type Op = { kind: 'push'; n: number } | { kind: 'shift'; n: number } | { kind: 'replace'; v: number } | { kind: 'clear' };
 

@@ -1,11 +1,11 @@
 // The kernel's side of the conformance tests: a node:net server or client (so the Linux TCP stack) run inside the
-// test's network namespace with `ip netns exec NS node dist/test/interop/kernel-peer.js '<json config>'`.
+// test's network namespace with `ip netns exec NS node dist/src/tun/lab/kernel-peer.js '<json config>'`.
 // It reports as JSON lines on stdout: listening, connected, ss (the kernel's view from `ss -tni`), paused,
 // resumed, reset, done (bytes and SHA-256 both ways, errors). Also used by bench/tun.ts.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
-import { RandomBytes } from '../../src/tun/services.js';
+import { RandomBytes } from '../services.js';
 
 export interface KernelPeerConfig {
   role: 'server' | 'client';

@@ -1,12 +1,12 @@
 // stevens' side of the conformance tests: a TunHost (TUN device + socat + driver) in the test's network namespace,
-// run with `ip netns exec NS node dist/test/interop/stevens-peer.js '<json config>'`. It reports JSON lines on
+// run with `ip netns exec NS node dist/src/tun/lab/stevens-peer.js '<json config>'`. It reports JSON lines on
 // stdout: ready (the device exists), connected, done (the connection's final stats, the largest windows seen, the
 // transfer's result), closed. A client waits for "go" on stdin before connecting; after done, everything waits for
 // "exit" on stdin (so the test can stop its capture while the device still exists), then tears down.
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Connection, ConnectionStats } from '../../src/core/index.js';
-import { ConnectionRouter, sendAndCheckEcho, serveService, TunHost, type Pipe } from '../../src/tun/index.js';
+import type { Connection, ConnectionStats } from '../../core/index.js';
+import { ConnectionRouter, sendAndCheckEcho, serveService, TunHost, type Pipe } from '../index.js';
 
 export interface StevensPeerConfig {
   address: string;

@@ -3,10 +3,12 @@
 // each way, unreliable datagrams alongside) or a mixed one (bulk writes, slow reads, half-closes, aborts,
 // reconnects). Every byte read is checked against what was written, so a corrupted stream is noticed, with the
 // recorder's step at that moment.
-import { Endpoint, type Connection, type EndpointEvent, type EndpointOptions } from '../../src/core/index.js';
-import { Simulator, type NetworkProfile, type PacketEvent, type SimHost } from '../../src/sim/index.js';
+import { Endpoint, type Connection, type EndpointEvent, type EndpointOptions } from '../core/index.js';
+import { Simulator, type NetworkProfile, type PacketEvent, type SimHost } from '../sim/index.js';
 import { join } from 'node:path';
-import { BufferSink, FileSink, RecordingEndpoint, RingSink, type LogSink, type RecorderOptions } from '../../src/replay/index.js';
+import { RecordingEndpoint, type RecorderOptions } from './recorder.js';
+import { RingSink } from './ring.js';
+import { BufferSink, FileSink, type LogSink } from './writer.js';
 
 export interface WorldOptions {
   seed: number;

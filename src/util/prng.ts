@@ -1,5 +1,5 @@
-// The endpoint's one source of randomness: a seeded xoroshiro128+ from pure-rand whose state can be saved and
-// restored, so a run (and a replay) is a function of its seed.
+// A seeded xoroshiro128+ from pure-rand whose state can be saved and restored, so a run (and a replay) is a
+// function of its seed: the endpoint's one source of randomness, and the simulator's and the workloads' too.
 import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
