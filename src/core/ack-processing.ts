@@ -10,11 +10,11 @@ import { Timer } from './timers.js';
 import { FIN, SYN, type TcpSegment } from './wire/segment.js';
 
 const NONE_DELIVERED: SentSegment[] = [];
+/** What an ACK meant, handed to loss recovery (which keeps nothing of it): one object for every connection,
+ * refilled per ACK (ACKs are processed one at a time), so it is no connection's state. */
+const INFO: AckInfo = { ack: 0, advanced: false, duplicate: false, sack: undefined, tsEcho: undefined, delivered: NONE_DELIVERED, srttMs: 0 };
 
 export class AckProcessing {
-  /** What an ACK meant, handed to loss recovery (which keeps nothing of it): one object, refilled per ACK. */
-  private readonly info: AckInfo = { ack: 0, advanced: false, duplicate: false, sack: undefined, tsEcho: undefined, delivered: NONE_DELIVERED, srttMs: 0 };
-
   constructor(private readonly c: Connection) {}
 
   /** The segment's ACK field, in a synchronized state. Returns false when the segment is to be dropped. */
@@ -48,7 +48,7 @@ export class AckProcessing {
     // Loss detection and recovery (part of the ACK's meaning, before the window decides what may be sent).
     // (A D-SACK after everything was acknowledged still matters: it may undo the episode.)
     if (!board.isEmpty || advanced || sack !== undefined) {
-      const info = this.info;
+      const info = INFO;
       info.ack = ack;
       info.advanced = advanced;
       info.duplicate = duplicate;

@@ -1,5 +1,7 @@
 // What the core tells its driver (events, polled) and what it tells a trace hook (trace events, pushed).
 import type { Connection } from './connection.js';
+import type { DropReason } from './drop-reason.js';
+import type { ConnectionError } from './errors.js';
 import type { TcpState } from './state.js';
 
 export interface Remote {
@@ -7,12 +9,6 @@ export interface Remote {
   port: number;
 }
 
-export type ErrorCode = 'ECONNRESET' | 'ETIMEDOUT' | 'ECONNREFUSED';
-
-export interface ConnectionError {
-  code: ErrorCode;
-  message: string;
-}
 
 export type EndpointEvent =
   | { type: 'accepted'; connection: Connection }
@@ -38,7 +34,7 @@ export type TraceEvent =
   | { type: 'rtt'; atMs: number; connectionId: number; sampleMs: number; srttMs: number; rttvarMs: number; rtoMs: number }
   | { type: 'window'; atMs: number; connectionId: number; sendWindowBytes: number; receiveWindowBytes: number }
   | { type: 'cwnd'; atMs: number; connectionId: number; cwndBytes: number; ssthreshBytes: number }
-  | { type: 'drop'; atMs: number; reason: string; connectionId?: number; remote?: Remote };
+  | { type: 'drop'; atMs: number; reason: DropReason; connectionId?: number; remote?: Remote };
 
 export type TraceHook = (event: TraceEvent) => void;
 

@@ -27,13 +27,22 @@ export type IpDropReason =
   | 'tcp-checksum'
   | 'not-a-segment';
 
-export type IpDecodeResult = { ok: true; src: string; dst: string; family: 4 | 6; datagram: Uint8Array } | { ok: false; reason: IpDropReason };
+/** An IP packet turned back into the core's datagram. */
+export interface IpPacketDecoded {
+  src: string;
+  dst: string;
+  family: 4 | 6;
+  datagram: Uint8Array;
+}
+
+/** The core's decoder convention (wire.DecodeResult): the value, or the reason it was dropped. */
+export type IpDecodeResult = wire.DecodeResult<IpPacketDecoded, IpDropReason>;
 
 /**
  * An encapsulated stevens datagram (a TCP segment) as an IP packet from `src` to `dst` (same family).
- * Unreliable stevens datagrams have no IP form: they give { ok: false, reason: 'not-a-segment' }.
+ * Unreliable stevens datagrams have no IP form: they give { ok: false, reason: 'not-a-segment' }; the value is the packet.
  */
-export function datagramToIp(datagram: Uint8Array, src: string, dst: string, ident = 0): { ok: true; packet: Uint8Array } | { ok: false; reason: IpDropReason } {
+export function datagramToIp(datagram: Uint8Array, src: string, dst: string, ident = 0): wire.DecodeResult<Uint8Array, IpDropReason> {
   if (datagram.length < ENCAP_HEADER_BYTES + 20 + CRC_BYTES || datagram[1] !== KIND_SEGMENT) return { ok: false, reason: 'not-a-segment' };
   const tcp = datagram.subarray(ENCAP_HEADER_BYTES, datagram.length - CRC_BYTES);
   const v6 = src.includes(':');
@@ -72,7 +81,7 @@ export function datagramToIp(datagram: Uint8Array, src: string, dst: string, ide
   const c = tcpChecksum(packet, ipHeader, packet.length, srcBytes, dstBytes);
   packet[ipHeader + 16] = c >> 8;
   packet[ipHeader + 17] = c & 0xff;
-  return { ok: true, packet };
+  return { ok: true, value: packet };
 }
 
 /** RFC 9293 3.1 (IPv4 pseudo-header) and RFC 8200 8.1 (IPv6 pseudo-header). */
@@ -144,5 +153,5 @@ export function ipToDatagram(packet: Uint8Array): IpDecodeResult {
   datagram[o + 1] = (crc >>> 16) & 0xff;
   datagram[o + 2] = (crc >>> 8) & 0xff;
   datagram[o + 3] = crc & 0xff;
-  return { ok: true, src: srcText, dst: dstText, family: version === 4 ? 4 : 6, datagram };
+  return { ok: true, value: { src: srcText, dst: dstText, family: version === 4 ? 4 : 6, datagram } };
 }

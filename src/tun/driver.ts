@@ -136,11 +136,12 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
       this.drop(decoded.reason);
       return;
     }
-    if (decoded.dst !== (decoded.family === 6 ? this.address6 : this.address)) {
+    const ip = decoded.value;
+    if (ip.dst !== (ip.family === 6 ? this.address6 : this.address)) {
       this.drop('not-our-address');
       return;
     }
-    this.loop.datagram({ address: decoded.src, port: KERNEL_UDP_PORT }, decoded.datagram);
+    this.loop.datagram({ address: ip.src, port: KERNEL_UDP_PORT }, ip.datagram);
   }
 
   private drop(reason: string): void {
@@ -199,12 +200,12 @@ export class TunDriver extends EventEmitter<TunDriverEvents> {
     }
     this.ident = (this.ident + 1) & 0xffff;
     // Lost on the way out: it never reaches the TUN, so the capture does not show it.
-    if (this.loss !== undefined && this.loss.dropOutbound(framed.packet)) {
+    if (this.loss !== undefined && this.loss.dropOutbound(framed.value)) {
       this.counters.lossDroppedOut++;
       return undefined;
     }
-    this.recorder?.record(framed.packet, this.wallOffsetMs + monotonicMs());
-    return framed.packet;
+    this.recorder?.record(framed.value, this.wallOffsetMs + monotonicMs());
+    return framed.value;
   }
 
   private emitError(err: Error): void {

@@ -64,18 +64,18 @@ describe('raw-IP framing', () => {
         const d = segmentDatagram(n);
         const r = datagramToIp(d, src, dst, 77);
         assert.ok(r.ok);
-        const back = ipToDatagram(r.packet);
+        const back = ipToDatagram(r.value);
         assert.ok(back.ok, back.ok ? '' : back.reason);
-        assert.equal(back.src, src);
-        assert.equal(back.dst, dst);
-        assert.deepEqual([...back.datagram], [...d]);
+        assert.equal(back.value.src, src);
+        assert.equal(back.value.dst, dst);
+        assert.deepEqual([...back.value.datagram], [...d]);
         if (!src.includes(':')) {
-          assert.equal(r.packet[0], 0x45);
-          assert.equal((r.packet[2]! << 8) | r.packet[3]!, r.packet.length);
-          assert.equal(internetChecksum(r.packet, 0, IPV4_HEADER_BYTES), 0, 'IPv4 header checksum');
+          assert.equal(r.value[0], 0x45);
+          assert.equal((r.value[2]! << 8) | r.value[3]!, r.value.length);
+          assert.equal(internetChecksum(r.value, 0, IPV4_HEADER_BYTES), 0, 'IPv4 header checksum');
         } else {
-          assert.equal(r.packet[0]! >> 4, 6);
-          assert.equal((r.packet[4]! << 8) | r.packet[5]!, r.packet.length - 40);
+          assert.equal(r.value[0]! >> 4, 6);
+          assert.equal((r.value[4]! << 8) | r.value[5]!, r.value.length - 40);
         }
       }
     });
@@ -87,7 +87,7 @@ describe('raw-IP framing', () => {
   });
 
   it('bad packets are typed drops: checksums, protocol, fragments, lengths, version', () => {
-    const good = (datagramToIp(segmentDatagram(50), '198.18.0.2', '198.18.0.1') as { packet: Uint8Array }).packet;
+    const good = (datagramToIp(segmentDatagram(50), '198.18.0.2', '198.18.0.1') as { value: Uint8Array }).value;
     const mut = (f: (b: Uint8Array) => void) => {
       const b = good.slice();
       f(b);
@@ -109,21 +109,21 @@ describe('raw-IP framing', () => {
     assert.deepEqual(mut((b) => ((b[0] = 0x44), reseal(b))), { ok: false, reason: 'ip-header-length' });
     assert.deepEqual(ipToDatagram(good.subarray(0, 10)), { ok: false, reason: 'ip-short' });
     assert.deepEqual(mut((b) => (b[0] = 0x55)), { ok: false, reason: 'ip-version' });
-    const v6 = (datagramToIp(segmentDatagram(10), 'fd00:5::2', 'fd00:5::1') as { packet: Uint8Array }).packet;
+    const v6 = (datagramToIp(segmentDatagram(10), 'fd00:5::2', 'fd00:5::1') as { value: Uint8Array }).value;
     const f6 = v6.slice();
     f6[6] = 44;
     assert.deepEqual(ipToDatagram(f6), { ok: false, reason: 'ip-fragment' });
   });
 
   it('random and mutated packets never throw', () => {
-    const good = (datagramToIp(segmentDatagram(30), 'fd00:5::2', 'fd00:5::1') as { packet: Uint8Array }).packet;
+    const good = (datagramToIp(segmentDatagram(30), 'fd00:5::2', 'fd00:5::1') as { value: Uint8Array }).value;
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 120 }), fc.nat(), fc.nat(7), (junk, pos, bit) => {
         ipToDatagram(junk);
         const b = good.slice();
         b[pos % b.length] = b[pos % b.length]! ^ (1 << bit);
         const r = ipToDatagram(b);
-        if (r.ok) assert.ok(decodeDatagram(r.datagram).ok);
+        if (r.ok) assert.ok(decodeDatagram(r.value.datagram).ok);
       }),
       { numRuns: 2000 },
     );
@@ -134,9 +134,9 @@ describe('raw-IP framing', () => {
     const syn = encodeSegmentDatagram({ srcPort: 45678, dstPort: 7, seq: 1, ack: 0, flags: SYN, window: 64240, checksum: 0, urgentPointer: 0, options: { mss: 1460, sackPermitted: true, timestamp: { value: 1, echo: 0 }, windowScale: 7 }, payload: new Uint8Array(0) });
     const ip = datagramToIp(syn, '198.18.0.1', '198.18.0.2');
     assert.ok(ip.ok);
-    const back = ipToDatagram(ip.packet);
+    const back = ipToDatagram(ip.value);
     assert.ok(back.ok);
-    const d = decodeDatagram(back.datagram);
+    const d = decodeDatagram(back.value.datagram);
     assert.ok(d.ok && d.value.kind === 'segment');
     assert.equal(d.value.segment.options.mss, 1460);
     assert.equal(d.value.segment.options.windowScale, 7);

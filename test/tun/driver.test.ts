@@ -39,7 +39,7 @@ async function rig(options: { loss?: LossRule } = {}): Promise<Rig> {
     for (let t = kernel.pollTransmit(now); t; t = kernel.pollTransmit(now)) {
       const ip = datagramToIp(t.bytes, KERNEL, t.remote.address);
       assert.ok(ip.ok);
-      socat.send(ip.packet, driverPort, '127.0.0.1');
+      socat.send(ip.value, driverPort, '127.0.0.1');
     }
     const at = kernel.pollTimeoutMs();
     if (timer) clearTimeout(timer);
@@ -49,8 +49,8 @@ async function rig(options: { loss?: LossRule } = {}): Promise<Rig> {
     packets.push(new Uint8Array(msg));
     const d = ipToDatagram(msg);
     assert.ok(d.ok, 'the driver sends valid IP packets with correct checksums');
-    assert.equal(d.src, US);
-    kernel.handleDatagram(performance.now(), { address: d.src, port: KERNEL_UDP_PORT }, d.datagram);
+    assert.equal(d.value.src, US);
+    kernel.handleDatagram(performance.now(), { address: d.value.src, port: KERNEL_UDP_PORT }, d.value.datagram);
     pump();
   });
   (kernel as unknown as { pump: () => void }).pump = pump;
@@ -132,7 +132,7 @@ describe('TunDriver (a fake socat on loopback, a core endpoint as the kernel)', 
       other.connect(0, { address: '198.18.0.9', port: 1 }, { port: 80 });
       const syn = datagramToIp(other.pollTransmit(0)!.bytes, KERNEL, '198.18.0.9');
       assert.ok(syn.ok);
-      r.socat.send(syn.packet, driverPort, '127.0.0.1');
+      r.socat.send(syn.value, driverPort, '127.0.0.1');
       await until(() => Object.values(r.driver.counters.drops).reduce((a, b) => a + b, 0) === 3);
       assert.deepEqual(r.driver.counters.drops, { 'ip-version': 1, 'foreign-sender': 1, 'not-our-address': 1 });
 

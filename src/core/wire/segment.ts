@@ -67,7 +67,11 @@ export const DECODE_ERRORS: readonly DecodeError[] = [
   'bad-port',
 ];
 
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: DecodeError };
+/**
+ * What every public decoder returns: the value, or why the input was refused (a string-literal reason that is
+ * counted, never an exception). The hot paths inside the endpoint use the unwrapped form `T | reason`.
+ */
+export type DecodeResult<T, R extends string = DecodeError> = { ok: true; value: T } | { ok: false; reason: R };
 
 export function flagsToString(flags: number): string {
   let s = '';
