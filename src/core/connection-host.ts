@@ -19,7 +19,7 @@ export interface ConnectionHost {
   corruptRetransmission(): boolean;
   readonly trace: ((event: TraceEvent) => void) | undefined;
   /** Sees the application's calls (the recorder), when set. */
-  readonly calls: CallObserver | undefined;
+  calls: CallObserver | undefined;
 }
 
 /**

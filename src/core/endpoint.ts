@@ -124,7 +124,6 @@ export class Endpoint {
   private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0 };
   private readonly drops: DropCounts<EndpointDropReason> = {};
   private readonly host: ConnectionHost;
-  private callObserver: CallObserver | undefined;
 
   constructor(options: EndpointOptions) {
     if (!Number.isFinite(options.seed)) throw new TypeError('Endpoint needs a numeric seed');
@@ -133,7 +132,7 @@ export class Endpoint {
     const { seed: _s, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, faults: _f, ...config } = options;
     resolveConfig(config); // validates
     this.baseOverrides = config;
-    const self = this;
+    // Plain fields, not getters: connections read trace and calls on every segment and call.
     this.host = {
       emit: (event) => this.events.push(event),
       sendControl: (remote, bytes) => {
@@ -148,18 +147,14 @@ export class Endpoint {
         if (n === undefined) return false;
         return ++this.retransmissionsSeen === n;
       },
-      get trace() {
-        return self.options.trace;
-      },
-      get calls() {
-        return self.callObserver;
-      },
+      trace: options.trace,
+      calls: undefined,
     };
   }
 
   /** Wrap every application call on this endpoint's connections from now on (the replay recorder); undefined stops. */
   observeCalls(observer: CallObserver | undefined): void {
-    this.callObserver = observer;
+    this.host.calls = observer;
   }
 
   /** Accept incoming connections: on one TCP port, or on any when no port is given. */

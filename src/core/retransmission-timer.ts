@@ -20,9 +20,14 @@ export class RetransmissionTimer {
   /** Arm (or re-arm) from now. */
   arm(nowMs: number): void {
     const c = this.c;
-    const handshaking = c.state === 'SYN-SENT' || c.state === 'SYN-RECEIVED';
-    c.timers.set(Timer.Retransmit, nowMs + c.recovery.tlp.timeoutMs(c.recovery.canProbe(), c.rtt, c.board.count, handshaking));
+    c.timers.set(Timer.Retransmit, nowMs + c.recovery.tlp.timeoutMs(this.mayProbe, c.rtt, c.board.count));
   }
+
+  /** RFC 8985 7.2: a probe may be scheduled (loss recovery open, none outstanding), never in the handshake. */
+  private readonly mayProbe = (): boolean => {
+    const c = this.c;
+    return c.state !== 'SYN-SENT' && c.state !== 'SYN-RECEIVED' && c.recovery.canProbe();
+  };
 
   /** New data was acknowledged. */
   onProgress(): void {

@@ -28,13 +28,14 @@ export class TailLossProbe {
   ) {}
 
   /**
-   * The retransmission timer's timeout: the PTO when a probe may be scheduled and it is sooner than the RTO,
-   * otherwise the RTO (and the timer is no probe). Never a probe during the handshake or before an RTT sample.
+   * The retransmission timer's timeout: the PTO when a probe may be scheduled (`mayProbe` is asked only when
+   * probes are on) and it is sooner than the RTO, otherwise the RTO (and the timer is no probe). Never a probe
+   * before an RTT sample.
    */
-  timeoutMs(mayProbe: boolean, rtt: RttEstimator, segmentsInFlight: number, handshaking: boolean): number {
+  timeoutMs(mayProbe: () => boolean, rtt: RttEstimator, segmentsInFlight: number): number {
     const rtoMs = rtt.rtoMs;
     this.timerIsProbe = false;
-    if (this.enabled && mayProbe && rtt.hasSample && !handshaking) {
+    if (this.enabled && rtt.hasSample && mayProbe()) {
       let ptoMs = 2 * rtt.srttMs;
       if (segmentsInFlight === 1) ptoMs += this.delayedAckAllowanceMs;
       ptoMs = Math.max(ptoMs, MIN_PTO_MS);
