@@ -26,7 +26,7 @@ export class AckProcessing {
     // RFC 5961 5.2: ACKs older than one maximum window, or for data never sent, are answered and dropped.
     if (seqGt(ack, c.sndNxt) || seqLt(ack, seqAdd(c.sndUna, -Math.max(c.maxSndWnd, 1)))) {
       c.countDrop('bad-ack');
-      c.delack.ackNow = true;
+      c.ackInvalid(nowMs, seg);
       return false;
     }
     const window = seg.window << c.sndShift;

@@ -11,13 +11,13 @@ export class ChallengeAckLimiter {
   /** A challenge ACK is due on the next poll. */
   pending = false;
 
-  /** One challenge ACK is wanted now; false when the limit refuses it. */
-  request(nowMs: number): boolean {
+  /** One challenge ACK is wanted now; false when this limit or the endpoint's global one refuses it. */
+  request(nowMs: number, globalAllows: () => boolean): boolean {
     if (nowMs - this.windowStartMs >= 1000) {
       this.windowStartMs = nowMs;
       this.sentInWindow = 0;
     }
-    if (this.sentInWindow >= CHALLENGE_ACKS_PER_S) return false;
+    if (this.sentInWindow >= CHALLENGE_ACKS_PER_S || !globalAllows()) return false;
     this.sentInWindow++;
     this.pending = true;
     return true;

@@ -20,6 +20,8 @@ export interface ConnectionHost {
   readonly trace: ((event: TraceEvent) => void) | undefined;
   /** Sees the application's calls (the recorder), when set. */
   calls: CallObserver | undefined;
+  /** The endpoint's global limit on replies to what may be forged (reply-limits.ts). */
+  allowReply(kind: 'challenge' | 'invalid-ack', nowMs: number): boolean;
 }
 
 /**

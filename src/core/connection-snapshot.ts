@@ -45,6 +45,7 @@ export function saveConnection(c: Connection): Plain {
     persist: c.persist.save(),
     keepalive: c.keepalive.save(),
     challengeAcks: c.challengeAcks.save(),
+    invalidAcks: c.invalidAcks.save(),
     datagrams: c.datagrams.save(),
     output: c.output.save(),
     counters: c.counters.save(),
@@ -81,6 +82,7 @@ export function restoreConnection(host: ConnectionHost, plain: Plain): Connectio
   c.persist.restore(s.persist ?? null);
   c.keepalive.restore(s.keepalive ?? null);
   c.challengeAcks.restore(s.challengeAcks ?? null);
+  c.invalidAcks.restore(s.invalidAcks ?? null);
   c.datagrams.restore(s.datagrams ?? null);
   c.output.restore(s.output ?? null);
   c.counters.restore(s.counters ?? null);

@@ -67,6 +67,8 @@ export interface ConnectionStats {
   zeroWindowProbes: number;
   keepalivesSent: number;
   challengeAcks: number;
+  /** ACKs sent in answer to invalid segments (rate-limited: reply-limits.ts). */
+  invalidAcksSent: number;
   drops: DropCounts<ConnectionDropReason>;
   timers: Partial<Record<string, number>>;
 }
@@ -87,6 +89,7 @@ const COUNTER_KEYS = [
   'zeroWindowProbes',
   'keepalivesSent',
   'challengeAcks',
+  'invalidAcksSent',
 ] as const;
 
 /** What a connection counts itself (loss recovery counts its own: recovery episodes, probes, D-SACKs). */
@@ -106,6 +109,7 @@ export class ConnectionCounters {
   zeroWindowProbes = 0;
   keepalivesSent = 0;
   challengeAcks = 0;
+  invalidAcksSent = 0;
   readonly drops: DropCounts<ConnectionDropReason> = {};
 
   countDrop(reason: ConnectionDropReason): void {
@@ -182,6 +186,7 @@ export function connectionStats(c: Connection): ConnectionStats {
     zeroWindowProbes: k.zeroWindowProbes,
     keepalivesSent: k.keepalivesSent,
     challengeAcks: k.challengeAcks,
+    invalidAcksSent: k.invalidAcksSent,
     fastRetransmits: r.counters.fastRetransmits,
     recoveryEpisodes: r.counters.recoveryEpisodes,
     spuriousRetransmits: r.counters.spuriousRetransmits,

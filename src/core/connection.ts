@@ -9,6 +9,8 @@ import { AckProcessing } from './ack-processing.js';
 import type { CongestionController } from './congestion/controller.js';
 import { createController } from './congestion/controllers.js';
 import { ChallengeAckLimiter } from './challenge-ack.js';
+import { InvalidAckLimiter } from './reply-limits.js';
+import type { CookieOptions } from './syn-cookies.js';
 import { EndpointSlot, type ConnectionHost } from './connection-host.js';
 import { restoreConnection, saveConnection } from './connection-snapshot.js';
 import { ConnectionCounters, connectionStats, type ConnectionStats } from './connection-stats.js';
@@ -120,6 +122,7 @@ export class Connection {
   readonly persist: PersistTimer;
   readonly keepalive: Keepalive;
   readonly challengeAcks = new ChallengeAckLimiter();
+  readonly invalidAcks = new InvalidAckLimiter();
   readonly datagrams: DatagramChannel;
   readonly handshake: Handshake;
   readonly acks: AckProcessing;
@@ -299,8 +302,13 @@ export class Connection {
   }
 
   /** Passive open: the SYN that created this connection from a listener (RFC 9293 3.10.7.2). */
-  openPassive(nowMs: number, seg: TcpSegment): void {
-    this.handshake.openPassive(nowMs, seg);
+  openPassive(nowMs: number, seg: TcpSegment, synDatagramBytes: number): void {
+    this.handshake.openPassive(nowMs, seg, synDatagramBytes);
+  }
+
+  /** A connection built from a returned SYN cookie (syn-cookies.ts); the ACK that returned it comes next. */
+  openFromCookie(nowMs: number, peerIsn: number, peerMss: number, options: CookieOptions, peerTsValue: number | undefined, synAckWindow: number): void {
+    this.handshake.openFromCookie(nowMs, peerIsn, peerMss, options, peerTsValue, synAckWindow);
   }
 
   /** Data bytes in a full segment: the smaller MSS less the timestamp option (RFC 6691). */
@@ -313,8 +321,6 @@ export class Connection {
   handleSegment(nowMs: number, seg: TcpSegment): void {
     this.nowMs = nowMs;
     this.counters.segmentsReceived++;
-    this.lastReceiveMs = nowMs;
-    this.keepalive.onHeard();
     const trace = this.host.trace;
     if (trace) {
       trace({ type: 'receive', atMs: nowMs, connectionId: this.id, seq: seg.seq, ack: seg.ack, flags: seg.flags, lengthBytes: seg.payload.length, windowBytes: seg.window << (seg.flags & SYN ? 0 : this.sndShift) });
@@ -337,11 +343,20 @@ export class Connection {
 
     if (this.state === 'SYN-RECEIVED' && this.handshake.onSegmentInSynReceived(nowMs, seg)) return;
 
-    // RFC 7323 5.3: PAWS, before the sequence check (not for RST).
-    if (this.ts.ok && !(flags & RST) && seg.options.timestamp !== undefined && this.ts.isOld(seg.options.timestamp.value)) {
-      this.countDrop('paws');
-      this.delack.ackNow = true;
-      return;
+    if (this.ts.ok && !(flags & RST)) {
+      const tsOpt = seg.options.timestamp;
+      // RFC 7323 3.2: once negotiated, every non-RST segment carries timestamps; one without is dropped (a blind
+      // injection could otherwise skip PAWS).
+      if (tsOpt === undefined) {
+        this.countDrop('missing-timestamp');
+        return;
+      }
+      // RFC 7323 5.3: PAWS, before the sequence check.
+      if (this.ts.isOld(tsOpt.value)) {
+        this.countDrop('paws');
+        this.ackInvalid(nowMs, seg);
+        return;
+      }
     }
 
     // First, the sequence number (RFC 9293 3.10.7.4, the acceptability table).
@@ -349,10 +364,18 @@ export class Connection {
     if (!segmentAcceptable(seg.seq, segLen, rb.rcvNxt, this.window.offeredBytes(rb.rcvNxt))) {
       if (!(flags & RST)) {
         this.countDrop('out-of-window');
-        this.delack.ackNow = true;
         // RFC 2883: data we already had is reported back as a D-SACK block (spurious retransmission).
         const end = seqAdd(seg.seq, seg.payload.length);
-        if (this.sackOk && seg.payload.length > 0 && seqLe(end, rb.rcvNxt)) this.delack.pendingDsack = { left: seg.seq, right: end };
+        const duplicate = seg.payload.length > 0 && seqLe(end, rb.rcvNxt) && seqLt(seqAdd(rb.rcvNxt, -Math.max(this.window.offeredBytes(rb.rcvNxt), this.config.receiveBufferBytes)), end);
+        if (this.sackOk && duplicate) this.delack.pendingDsack = { left: seg.seq, right: end };
+        // A plausible retransmission of data we had is always answered (the sender learns at once); anything else
+        // out of the window may be forged: its ACK is rate-limited.
+        // RFC 1122 4.2.3.6: a keepalive probe (SEG.SEQ = RCV.NXT - 1, at most one byte) is answered, and shows
+        // the peer alive: its number is as hard to guess blind as an in-window one.
+        const keepaliveProbe = seg.payload.length <= 1 && !(flags & (SYN | FIN)) && seg.seq === seqAdd(rb.rcvNxt, -1);
+        if (keepaliveProbe) this.heard(nowMs);
+        if (duplicate || keepaliveProbe) this.delack.ackNow = true;
+        else this.ackInvalid(nowMs, seg);
         // TIME-WAIT: a retransmitted FIN restarts 2 MSL (RFC 9293 3.10.7.4, eighth step).
         if (this.state === 'TIME-WAIT' && flags & FIN) this.timers.set(Timer.Linger, nowMs + 2 * this.config.mslMs);
       } else {
@@ -360,6 +383,9 @@ export class Connection {
       }
       return;
     }
+
+    // The segment is acceptable: the peer was heard (an out-of-window one refreshes no idle or keepalive timer).
+    this.heard(nowMs);
 
     // Second, the RST bit (RFC 5961 3.2: exact match resets, otherwise a challenge ACK).
     if (flags & RST) {
@@ -433,11 +459,26 @@ export class Connection {
   }
 
   private sendChallengeAck(nowMs: number): void {
-    if (!this.challengeAcks.request(nowMs)) {
+    // RFC 5961 7 per connection, and a global limit (as Linux's tcp_challenge_ack_limit).
+    if (!this.challengeAcks.request(nowMs, () => this.host.allowReply('challenge', nowMs))) {
       this.countDrop('challenge-ack-limited');
       return;
     }
     this.counters.challengeAcks++;
+  }
+
+  /** An ACK in answer to an invalid segment, as rate-limited as Linux's tcp_invalid_ratelimit (reply-limits.ts). */
+  ackInvalid(nowMs: number, _seg: TcpSegment): void {
+    if (this.invalidAcks.allow(nowMs) && this.host.allowReply('invalid-ack', nowMs)) {
+      this.delack.ackNow = true;
+      this.counters.invalidAcksSent++;
+    } else this.countDrop('invalid-ack-limited');
+  }
+
+  /** An acceptable segment arrived: the peer is alive. */
+  heard(nowMs: number): void {
+    this.lastReceiveMs = nowMs;
+    this.keepalive.onHeard();
   }
 
   /** An unreliable datagram arrived for this connection. */
@@ -517,7 +558,13 @@ export class Connection {
   /** The next datagram this connection wants to send now, or undefined (see segment-output.ts). */
   pollTransmit(nowMs: number): Uint8Array | undefined {
     this.nowMs = nowMs;
-    return this.output.poll(nowMs);
+    const bytes = this.output.poll(nowMs);
+    // Anti-amplification: towards a peer not yet validated, never more bytes than it sent (handshake.ts).
+    if (bytes !== undefined && !this.handshake.spend(bytes.length)) {
+      this.countDrop('amplification-limited');
+      return undefined;
+    }
+    return bytes;
   }
 
   /** Sequence number of our FIN (valid once queued), which is also the end of the data written. */

@@ -26,6 +26,12 @@ export type ConnectionDropReason =
   | 'rst-out-of-window'
   /** SYN-SENT: an RST without an acceptable ACK. */
   | 'rst-without-ack'
+  /** A non-RST segment without the timestamp option after timestamps were negotiated (RFC 7323 3.2). */
+  | 'missing-timestamp'
+  /** An ACK to an invalid segment was due, but the limit refused it (reply-limits.ts). */
+  | 'invalid-ack-limited'
+  /** A datagram to a peer not yet validated would have exceeded what it sent us (1x). */
+  | 'amplification-limited'
   /** The receive buffer refused data (see ReceiveBuffer). */
   | 'duplicate'
   | 'too-many-ranges';
@@ -42,7 +48,13 @@ export type EndpointDropReason =
   /** A segment other than a SYN to a listening port (answered with RST). */
   | 'not-syn-to-listener'
   /** An RST for no connection (never answered). */
-  | 'rst-no-connection';
+  | 'rst-no-connection'
+  /** An RST to a segment for no connection was due, but the per-peer or global limit refused it. */
+  | 'rst-rate-limited'
+  /** An ACK for no connection that did not carry a valid SYN cookie. */
+  | 'bad-cookie'
+  /** A cookie SYN-ACK would have been larger than the SYN (1x). */
+  | 'amplification-limited';
 
 export type DropReason = ConnectionDropReason | EndpointDropReason;
 

@@ -1,7 +1,14 @@
 // One UDP socket's worth of protocol: demultiplexes datagrams to connections by (peer address, UDP port,
 // TCP ports), answers segments for no connection, owns the seeded PRNG, the event queue and the timer heap.
 // Sans-IO: time comes in as an argument, datagrams and events go out through poll calls.
-import { resolveConfig, type ConnectionConfig } from './config.js';
+import { ENCAP_OVERHEAD_BYTES, resolveConfig, type ConnectionConfig } from './config.js';
+import { connectionOffsets, endpointSecret, isnClock, keyedWords } from './secrets.js';
+import { checkCookie, COOKIE_TICK_MS, decodeTsOptions, encodeTsOptions, makeCookie, MSS_TABLE } from './syn-cookies.js';
+import { CHALLENGE_ACK_GLOBAL_PER_S, INVALID_ACK_GLOBAL_PER_S, PeerReplyLimiter, RST_GLOBAL_PER_S, RST_PER_PEER_PER_S, TokenBucket } from './reply-limits.js';
+import { windowShiftFor } from './receive-window.js';
+import { DEFAULT_PEER_MSS } from './handshake.js';
+import type * as wire from './wire/index.js';
+
 import { Connection, type ConnectionHost } from './connection.js';
 import type { EndpointDropReason, DropCounts } from './drop-reason.js';
 import type { EndpointSlot } from './connection-host.js';
@@ -10,7 +17,7 @@ import type { CallObserver, EndpointEvent, Remote, TraceHook, Transmit } from '.
 import { Prng } from '../util/prng.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TimerHeap } from './timer-heap.js';
-import { fieldsOf, fromPlain, SnapshotError, toPlain, type Plain } from './snapshot.js';
+import { fieldsOf, fromPlain, numberOf, SnapshotError, toPlain, type Plain } from './snapshot.js';
 import { Fifo } from '../util/fifo.js';
 import { allocSegmentDatagram, checkEncapsulation, KIND_SEGMENT, parseDatagramBody, parseSegmentBody, sealDatagram } from './wire/encapsulation.js';
 import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
@@ -18,6 +25,12 @@ import { ACK, FIN, RST, SYN, type TcpSegment } from './wire/segment.js';
 export interface EndpointOptions extends Partial<ConnectionConfig> {
   /** Seeds the endpoint's PRNG: ISNs, ephemeral ports, timestamp offsets. */
   seed: number;
+  /**
+   * The endpoint's secret (hex, at least 128 bits): keys ISNs and timestamp offsets (RFC 6528) and SYN cookies.
+   * Real drivers pass 256 bits from a cryptographic source; without one it is derived from the seed, so the
+   * simulator and replay stay deterministic (and predictable: never on a real network).
+   */
+  secret?: string;
   /** Test hook: every connection starts with this ISN instead of a random one. */
   fixedIsn?: number;
   /** Test hook: timestamps start from this offset instead of a random one (RFC 7323 5.4). */
@@ -34,8 +47,13 @@ export interface EndpointOptions extends Partial<ConnectionConfig> {
 export interface ListenOptions extends Partial<ConnectionConfig> {
   /** Only this TCP port; absent: any port. */
   port?: number;
-  /** Half-open connections (SYN-RECEIVED) allowed at once; further SYNs are dropped and counted. */
+  /** Half-open connections (SYN-RECEIVED) kept at once; past it SYNs get SYN cookies ('auto') or are dropped. */
   backlog?: number;
+  /**
+   * SYN cookies (RFC 4987): 'auto' (the default) past the backlog, 'always' for every SYN (no state before the
+   * handshake completes), 'never' (SYNs past the backlog are dropped and counted).
+   */
+  synCookies?: 'auto' | 'always' | 'never';
 }
 
 export interface ConnectOptions extends Partial<ConnectionConfig> {
@@ -55,7 +73,7 @@ export interface EndpointSnapshot {
   listeners: Plain[];
   halfOpen: Plain[];
   connections: Plain[];
-  /** Closed connections the endpoint no longer holds but queued events still name. */
+  /** Closed connections the endpoint no longer holds but queued events or the transmit queue still name. */
   forgotten?: Plain[];
   pending: number[];
   burst: number;
@@ -63,10 +81,12 @@ export interface EndpointSnapshot {
   heap: Array<[number, Plain]>;
   events: Plain[];
   control: Plain[];
+  /** The limits on replies to what may be forged. */
+  replyLimits: Plain;
 }
 
-/** 2: every mechanism saves its own state explicitly (1 copied fields by reflection). */
-const SNAPSHOT_VERSION = 2;
+/** 2: every mechanism saves its own state explicitly (1 copied fields by reflection); 3: SYN cookies, reply limits. */
+const SNAPSHOT_VERSION = 3;
 
 export interface EndpointStats {
   connections: number;
@@ -75,11 +95,17 @@ export interface EndpointStats {
   /** Datagrams dropped before reaching a connection, by reason. */
   drops: DropCounts<EndpointDropReason>;
   resetsSent: number;
+  /** SYN-ACKs sent with a cookie, and connections built from a returned cookie. */
+  synCookiesSent: number;
+  synCookiesAccepted: number;
 }
 
 interface Listener {
   config: ConnectionConfig;
   backlog: number;
+  cookies: 'auto' | 'always' | 'never';
+  /** When this listener last sent a cookie: returned cookies are only looked at for two ticks after. */
+  lastCookieMs: number;
   /** Connections in SYN-RECEIVED, oldest first. */
   halfOpen: Set<Connection>;
 }
@@ -121,7 +147,12 @@ export class Endpoint {
   private nextConnectionId = 1;
   private retransmissionsSeen = 0;
   private connectionCount = 0;
-  private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0 };
+  private readonly counters = { datagramsReceived: 0, datagramsSent: 0, resetsSent: 0, synCookiesSent: 0, synCookiesAccepted: 0 };
+  private readonly secret: Uint8Array;
+  /** Replies to input that may be forged (reply-limits.ts). */
+  private readonly rstLimiter: PeerReplyLimiter;
+  private readonly invalidAckBucket = new TokenBucket(INVALID_ACK_GLOBAL_PER_S, INVALID_ACK_GLOBAL_PER_S);
+  private readonly challengeBucket = new TokenBucket(CHALLENGE_ACK_GLOBAL_PER_S, CHALLENGE_ACK_GLOBAL_PER_S);
   private readonly drops: DropCounts<EndpointDropReason> = {};
   private readonly host: ConnectionHost;
 
@@ -129,9 +160,11 @@ export class Endpoint {
     if (!Number.isFinite(options.seed)) throw new TypeError('Endpoint needs a numeric seed');
     this.options = options;
     this.prng = new Prng(options.seed);
-    const { seed: _s, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, faults: _f, ...config } = options;
+    const { seed: _s, secret: _k, fixedIsn: _i, fixedTimestampOffset: _t, trace: _tr, faults: _f, ...config } = options;
     resolveConfig(config); // validates
     this.baseOverrides = config;
+    this.secret = endpointSecret(options.secret, options.seed);
+    this.rstLimiter = new PeerReplyLimiter(RST_PER_PEER_PER_S, RST_GLOBAL_PER_S, keyedWords(this.secret, new Uint8Array([3]))[0]);
     // Plain fields, not getters: connections read trace and calls on every segment and call.
     this.host = {
       emit: (event) => this.events.push(event),
@@ -149,6 +182,7 @@ export class Endpoint {
       },
       trace: options.trace,
       calls: undefined,
+      allowReply: (kind, nowMs) => (kind === 'challenge' ? this.challengeBucket : this.invalidAckBucket).take(nowMs),
     };
   }
 
@@ -159,8 +193,10 @@ export class Endpoint {
 
   /** Accept incoming connections: on one TCP port, or on any when no port is given. */
   listen(opts: ListenOptions = {}): void {
-    const { port, backlog, ...overrides } = opts;
-    const listener: Listener = { config: resolveConfig(this.baseOverrides, overrides), backlog: backlog ?? DEFAULT_BACKLOG, halfOpen: new Set() };
+    const { port, backlog, synCookies, ...overrides } = opts;
+    const cookies = synCookies ?? 'auto';
+    if (cookies !== 'auto' && cookies !== 'always' && cookies !== 'never') throw new RangeError(`synCookies must be 'auto', 'always' or 'never', got ${String(cookies)}`);
+    const listener: Listener = { config: resolveConfig(this.baseOverrides, overrides), backlog: backlog ?? DEFAULT_BACKLOG, cookies, lastCookieMs: -Infinity, halfOpen: new Set() };
     if (port === undefined) this.anyListener = listener;
     else {
       checkPort(port);
@@ -203,7 +239,7 @@ export class Endpoint {
     if (kind === KIND_SEGMENT) {
       const seg = parseSegmentBody(bytes);
       if (typeof seg === 'string') this.countDrop(seg, nowMs, remote);
-      else this.handleSegment(nowMs, remote, seg);
+      else this.handleSegment(nowMs, remote, seg, bytes.length);
       return;
     }
     const d = parseDatagramBody(bytes);
@@ -215,7 +251,7 @@ export class Endpoint {
     }
   }
 
-  private handleSegment(nowMs: number, remote: Remote, seg: TcpSegment): void {
+  private handleSegment(nowMs: number, remote: Remote, seg: TcpSegment, datagramBytes: number): void {
     const peer = this.peerFor(remote, false);
     const key = seg.dstPort * 65536 + seg.srcPort;
     let conn = peer?.connections.get(key);
@@ -226,30 +262,87 @@ export class Endpoint {
     }
     if (conn !== undefined) {
       const wasHalfOpen = conn.state === 'SYN-RECEIVED';
+      if (wasHalfOpen) conn.handshake.onUnvalidatedInput(datagramBytes);
       conn.handleSegment(nowMs, seg);
       if (wasHalfOpen && conn.state !== 'SYN-RECEIVED') this.releaseHalfOpen(conn);
       return;
     }
     const listener = this.listeners.get(seg.dstPort) ?? this.anyListener;
     const flags = seg.flags;
+    if (listener !== undefined && (flags & (SYN | ACK | RST)) === ACK && nowMs - listener.lastCookieMs < 2 * COOKIE_TICK_MS && this.acceptCookie(nowMs, remote, seg, listener)) return;
     if (listener === undefined || !(flags & SYN) || flags & (ACK | RST)) {
       this.answerNoConnection(nowMs, remote, seg, listener !== undefined);
       return;
     }
-    // RFC 9293 3.10.7.2: a SYN to a listener creates a connection in SYN-RECEIVED.
-    if (listener.halfOpen.size >= listener.backlog) {
-      // A SYN flood must not lock honest clients out: the oldest half-open connection makes room (it is the
-      // likeliest to be a flood's, and an honest one retransmits its SYN). SYN cookies would avoid the state.
-      const oldest = listener.halfOpen.values().next().value as Connection;
+    // RFC 9293 3.10.7.2: a SYN to a listener creates a connection in SYN-RECEIVED, unless cookies answer it.
+    // No half-open connection is ever evicted: a client that got our SYN-ACK must find it honoured.
+    const full = listener.halfOpen.size >= listener.backlog;
+    if (listener.cookies === 'always' || (full && listener.cookies === 'auto')) {
+      this.sendCookieSynAck(nowMs, remote, seg, listener, datagramBytes);
+      return;
+    }
+    if (full) {
       this.countDrop('backlog-full', nowMs, remote);
-      oldest.enterClosed(undefined);
+      return;
     }
     const p = peer ?? this.peerFor(remote, true)!;
     conn = this.createConnection(nowMs, p, seg.dstPort, seg.srcPort, listener.config, false);
     listener.halfOpen.add(conn);
     this.halfOpenOf.set(conn, listener);
-    conn.openPassive(nowMs, seg);
+    conn.openPassive(nowMs, seg, datagramBytes);
     this.markTimers(conn);
+  }
+
+  /** A stateless SYN-ACK whose ISN is a cookie (syn-cookies.ts); never larger than the SYN (1x, RFC 9000 8's idea). */
+  private sendCookieSynAck(nowMs: number, remote: Remote, seg: TcpSegment, listener: Listener, synBytes: number): void {
+    const c = listener.config;
+    const o = seg.options;
+    const peerMss = o.mss !== undefined && o.mss > 0 ? o.mss : DEFAULT_PEER_MSS;
+    const iss = makeCookie(this.secret, nowMs, remote, seg.dstPort, seg.srcPort, seg.seq, peerMss);
+    const options: wire.TcpOptions = {};
+    // Only what the SYN offered is answered (RFC 7323 1.3, RFC 2018 2), the MSS included.
+    if (o.mss !== undefined) options.mss = Math.min(c.maxDatagramBytes - ENCAP_OVERHEAD_BYTES - 20, MSS_TABLE[MSS_TABLE.length - 1]!);
+    if (c.sack && o.sackPermitted === true) options.sackPermitted = true;
+    const ws = c.windowScaling && o.windowScale !== undefined;
+    if (ws) options.windowScale = windowShiftFor(c.receiveBufferBytes);
+    if (c.timestamps && o.timestamp !== undefined) {
+      const { tsOffset } = connectionOffsets(this.secret, remote, seg.dstPort, seg.srcPort);
+      const tsVal = encodeTsOptions((Math.floor(nowMs) + tsOffset) >>> 0, { windowScale: ws ? o.windowScale : undefined, sackPermitted: options.sackPermitted === true });
+      options.timestamp = { value: tsVal, echo: o.timestamp.value };
+    }
+    const bytes = allocSegmentDatagram(
+      { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: iss, ack: seqAdd(seg.seq, 1), flags: SYN | ACK, window: Math.min(c.receiveBufferBytes, 65535), checksum: 0, urgentPointer: 0, options },
+      0,
+    );
+    sealDatagram(bytes);
+    if (bytes.length > synBytes) {
+      this.countDrop('amplification-limited', nowMs, remote);
+      return;
+    }
+    listener.lastCookieMs = nowMs;
+    this.counters.synCookiesSent++;
+    this.control.push({ remote: { address: remote.address, port: remote.port }, bytes });
+  }
+
+  /** An ACK for no connection that may return a cookie: true when it did and the connection now exists. */
+  private acceptCookie(nowMs: number, remote: Remote, seg: TcpSegment, listener: Listener): boolean {
+    const iss = seqAdd(seg.ack, -1);
+    const peerIsn = seqAdd(seg.seq, -1);
+    const peerMss = checkCookie(this.secret, nowMs, iss, remote, seg.dstPort, seg.srcPort, peerIsn);
+    if (peerMss === undefined) {
+      this.countDrop('bad-cookie', nowMs, remote);
+      return false;
+    }
+    const ts = seg.options.timestamp;
+    const c = listener.config;
+    const options = ts !== undefined && c.timestamps ? decodeTsOptions(ts.echo) : { windowScale: undefined, sackPermitted: false };
+    const p = this.peerFor(remote, true)!;
+    const conn = this.createConnection(nowMs, p, seg.dstPort, seg.srcPort, c, false, iss);
+    conn.openFromCookie(nowMs, peerIsn, peerMss, options, ts !== undefined && c.timestamps ? ts.value : undefined, Math.min(c.receiveBufferBytes, 65535));
+    this.counters.synCookiesAccepted++;
+    conn.handleSegment(nowMs, seg);
+    this.markTimers(conn);
+    return true;
   }
 
   /** RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN): reset what has no connection, ignore RSTs. */
@@ -260,6 +353,11 @@ export class Endpoint {
       return;
     }
     this.countDrop(listening ? 'not-syn-to-listener' : 'no-connection', nowMs, remote);
+    // RFC 5961 10 / Linux: RSTs to what may be forged are limited per peer and in all.
+    if (!this.rstLimiter.allow(nowMs, remote.address)) {
+      this.countDrop('rst-rate-limited', nowMs, remote);
+      return;
+    }
     let seq = 0;
     let ack = 0;
     let out = RST;
@@ -382,13 +480,16 @@ export class Endpoint {
     // Connections already forgotten (CLOSED) may still be named by queued events: they travel too.
     const live = new Set(conns);
     const forgotten: Connection[] = [];
-    for (let i = this.eventHead; i < this.events.length; i++) {
-      const c = this.events[i]!.connection;
+    const keep = (c: Connection) => {
       if (!live.has(c) && !forgotten.includes(c)) forgotten.push(c);
-    }
+    };
+    for (let i = this.eventHead; i < this.events.length; i++) keep(this.events[i]!.connection);
+    // A connection that closed while queued to transmit stays in the queue until polled (it then sends nothing).
+    for (const c of this.pending.toArray()) if (c.slot.queuedForTransmit) keep(c);
     const listeners: Plain[] = [];
-    for (const [port, l] of this.listeners) listeners.push({ port, config: toPlain(l.config), backlog: l.backlog });
-    if (this.anyListener) listeners.push({ port: null, config: toPlain(this.anyListener.config), backlog: this.anyListener.backlog });
+    const saveListener = (port: number | null, l: Listener): Plain => ({ port, config: toPlain(l.config), backlog: l.backlog, cookies: l.cookies, lastCookieMs: toPlain(l.lastCookieMs) });
+    for (const [port, l] of this.listeners) listeners.push(saveListener(port, l));
+    if (this.anyListener) listeners.push(saveListener(null, this.anyListener));
     const half: Plain[] = [];
     for (const c of conns) {
       const l = this.halfOpenOf.get(c);
@@ -411,6 +512,7 @@ export class Endpoint {
       heap: this.heap.order().map((slot) => [slot.id, toPlain(slot.heapDeadlineMs)]),
       events: this.events.slice(this.eventHead).map((e) => toPlain({ ...e, connection: e.connection.id })),
       control: this.control.map((t) => toPlain(t)),
+      replyLimits: { rst: this.rstLimiter.save(), invalidAck: this.invalidAckBucket.save(), challenge: this.challengeBucket.save() },
     };
   }
 
@@ -444,7 +546,9 @@ export class Endpoint {
       return c;
     };
     for (const l of snapshot.listeners as Array<{ port: number | null; config: Plain; backlog: number }>) {
-      const listener: Listener = { config: fromPlain(l.config) as ConnectionConfig, backlog: l.backlog, halfOpen: new Set() };
+      const f = fieldsOf(l as unknown as Plain, 'listener');
+      const cookies = f.cookies as Listener['cookies'];
+      const listener: Listener = { config: fromPlain(l.config) as ConnectionConfig, backlog: l.backlog, cookies, lastCookieMs: numberOf(f, 'lastCookieMs'), halfOpen: new Set() };
       if (l.port === null) ep.anyListener = listener;
       else ep.listeners.set(l.port, listener);
     }
@@ -472,15 +576,20 @@ export class Endpoint {
       ep.events.push({ ...ev, connection: known(ev.connection as number) } as EndpointEvent);
     }
     for (const t of snapshot.control) ep.control.push(fromPlain(t) as Transmit);
+    const r = fieldsOf(snapshot.replyLimits, 'reply limits');
+    ep.rstLimiter.restore(r.rst ?? null);
+    ep.invalidAckBucket.restore(r.invalidAck ?? null);
+    ep.challengeBucket.restore(r.challenge ?? null);
     return ep;
   }
 
   // ------------------------------------------------------------------ internals
 
-  private createConnection(nowMs: number, peer: Peer, localPort: number, remotePort: number, config: ConnectionConfig, active: boolean): Connection {
-    // RFC 6528 in spirit: a clock-driven part plus a secret random part from the seeded generator.
-    const isn = this.options.fixedIsn ?? (Math.floor(nowMs * 250) + this.prng.nextUint32()) >>> 0;
-    const tsOffset = this.options.fixedTimestampOffset ?? this.prng.nextUint32();
+  private createConnection(nowMs: number, peer: Peer, localPort: number, remotePort: number, config: ConnectionConfig, active: boolean, cookieIss?: number): Connection {
+    // RFC 6528: a 4 us clock plus a keyed hash of the connection's addresses and ports; the timestamp offset too.
+    const f = connectionOffsets(this.secret, peer.remote, localPort, remotePort);
+    const isn = cookieIss ?? this.options.fixedIsn ?? (isnClock(nowMs) + f.isnOffset) >>> 0;
+    const tsOffset = this.options.fixedTimestampOffset ?? f.tsOffset;
     const conn = new Connection(this.host, this.nextConnectionId++, peer.remote, localPort, remotePort, config, isn, tsOffset, active);
     peer.connections.set(localPort * 65536 + remotePort, conn);
     this.connectionCount++;

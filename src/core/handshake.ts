@@ -5,7 +5,8 @@ import type { Connection } from './connection.js';
 import { connectionError } from './errors.js';
 import { MAX_WINDOW_SHIFT } from './receive-window.js';
 import { seqAdd, seqGt, seqLe } from './seq.js';
-import { booleanOf, fieldsOf, numberOf, type Plain } from './snapshot.js';
+import { booleanOf, fieldsOf, numberOf, toPlain, type Plain } from './snapshot.js';
+import type { CookieOptions } from './syn-cookies.js';
 import { Timer } from './timers.js';
 import { ACK, RST, SYN, type TcpSegment } from './wire/segment.js';
 
@@ -17,6 +18,15 @@ export class Handshake {
   synPending = true;
   /** When the last SYN or SYN-ACK left (its RTT sample). */
   synSentMs = 0;
+  /** The handshake gives no RTT sample (a SYN cookie's: the SYN-ACK's time and TSval are not ours to know). */
+  private untimed = false;
+  /** The peer's SYN carried an MSS option (our SYN-ACK answers only what was offered). */
+  peerOfferedMss = true;
+  /**
+   * Passive opens: bytes we may still send towards the peer before it is validated (received minus sent; the
+   * handshake's third segment validates it). Anti-amplification: we never send more than we received (1x).
+   */
+  private creditBytes = Infinity;
 
   constructor(private readonly c: Connection) {}
 
@@ -30,9 +40,10 @@ export class Handshake {
   }
 
   /** Passive open: the SYN that created this connection from a listener (RFC 9293 3.10.7.2). */
-  openPassive(nowMs: number, seg: TcpSegment): void {
+  openPassive(nowMs: number, seg: TcpSegment, synDatagramBytes: number): void {
     const c = this.c;
     c.nowMs = nowMs;
+    this.creditBytes = synDatagramBytes;
     this.onPeerSyn(seg);
     c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 2.2)
     c.maxSndWnd = c.sndWnd;
@@ -48,6 +59,7 @@ export class Handshake {
     const opts = seg.options;
     c.irs = seg.seq;
     c.receiveBuffer.rcvNxt = seqAdd(seg.seq, 1);
+    this.peerOfferedMss = opts.mss !== undefined;
     c.peerMss = opts.mss !== undefined && opts.mss > 0 ? opts.mss : DEFAULT_PEER_MSS;
     // RFC 7323 2.2: scaling applies only when both SYNs carried the option.
     c.wscaleOk = cfg.windowScaling && opts.windowScale !== undefined;
@@ -57,6 +69,46 @@ export class Handshake {
     c.ts.ok = cfg.timestamps && opts.timestamp !== undefined;
     c.cc.setMss(c.mssBytes);
     if (c.ts.ok) c.ts.recent = opts.timestamp!.value;
+  }
+
+  /**
+   * A connection built from a valid SYN cookie, as if its SYN-ACK had just been sent: the ACK that carried the
+   * cookie is processed next, the ordinary SYN-RECEIVED way. `synAckWindow` is the window that SYN-ACK offered.
+   */
+  openFromCookie(nowMs: number, peerIsn: number, peerMss: number, options: CookieOptions, peerTsValue: number | undefined, synAckWindow: number): void {
+    const c = this.c;
+    const cfg = c.config;
+    c.nowMs = nowMs;
+    c.irs = peerIsn;
+    c.receiveBuffer.rcvNxt = seqAdd(peerIsn, 1);
+    c.peerMss = peerMss;
+    c.wscaleOk = cfg.windowScaling && peerTsValue !== undefined && options.windowScale !== undefined;
+    c.sndShift = c.wscaleOk ? Math.min(options.windowScale!, MAX_WINDOW_SHIFT) : 0;
+    c.window.onSynchronized(c.receiveBuffer.rcvNxt, c.wscaleOk);
+    c.sackOk = cfg.sack && peerTsValue !== undefined && options.sackPermitted;
+    c.ts.ok = cfg.timestamps && peerTsValue !== undefined;
+    c.cc.setMss(c.mssBytes);
+    if (c.ts.ok) c.ts.recent = peerTsValue!;
+    c.window.onSynSent(c.receiveBuffer.rcvNxt, synAckWindow);
+    c.sndNxt = seqAdd(c.iss, 1);
+    c.lastReceiveMs = nowMs;
+    this.synPending = false;
+    this.untimed = true;
+    this.creditBytes = Infinity;
+    c.setState('SYN-RECEIVED', nowMs);
+  }
+
+  /** A datagram of `bytes` arrived from the peer while it is not validated: that much more may be sent to it. */
+  onUnvalidatedInput(bytes: number): void {
+    if (this.creditBytes !== Infinity) this.creditBytes += bytes;
+  }
+
+  /** May a datagram of `bytes` go to a peer not yet validated? Spends the credit when it may. */
+  spend(bytes: number): boolean {
+    if (this.creditBytes === Infinity || this.c.state !== 'SYN-RECEIVED') return true;
+    if (bytes > this.creditBytes) return false;
+    this.creditBytes -= bytes;
+    return true;
   }
 
   /** RFC 9293 3.10.7.3: a segment arrives in SYN-SENT. */
@@ -82,6 +134,7 @@ export class Handshake {
       c.countDrop('no-syn');
       return;
     }
+    c.heard(nowMs);
     this.onPeerSyn(seg);
     if (flags & ACK) {
       c.sndUna = seg.ack;
@@ -112,6 +165,7 @@ export class Handshake {
     const flags = seg.flags;
     // The peer retransmitted its SYN (our SYN-ACK was lost): answer with the SYN-ACK again.
     if (flags & SYN && !(flags & ACK) && seg.seq === c.irs) {
+      c.heard(nowMs);
       this.synPending = true;
       c.host.wantsTransmit(c);
       return true;
@@ -119,6 +173,7 @@ export class Handshake {
     // Simultaneous open: the peer's SYN-ACK repeats its SYN (SEQ = IRS) and acknowledges ours; RFC 9293
     // Figure 8 goes to ESTABLISHED here (the sequence check would otherwise reject the SYN).
     if ((flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.seq === c.irs && seg.ack === c.sndNxt && !this.synPending) {
+      c.heard(nowMs);
       c.sndUna = seg.ack;
       c.sndWnd = seg.window;
       c.sndWl1 = seg.seq;
@@ -155,6 +210,7 @@ export class Handshake {
     this.sampleRtt(nowMs, seg);
     if (sndUna !== undefined) c.sndUna = sndUna;
     if (c.retransmitTimer.synRetransmitted) c.rtt.resetAfterSynTimeout();
+    this.creditBytes = Infinity;
     c.setState(next, nowMs);
     c.announce(c.active ? 'connected' : 'accepted');
   }
@@ -162,6 +218,7 @@ export class Handshake {
   /** The handshake's RTT: from the timestamp echo, or from the SYN if it was sent once (Karn). */
   private sampleRtt(nowMs: number, seg: TcpSegment): void {
     const c = this.c;
+    if (this.untimed) return;
     const ts = seg.options.timestamp;
     if (c.ts.ok && ts !== undefined && ts.echo !== 0) {
       const d = (c.ts.now(nowMs) - ts.echo) | 0;
@@ -172,12 +229,15 @@ export class Handshake {
   }
 
   save(): Plain {
-    return { synPending: this.synPending, synSentMs: this.synSentMs };
+    return { synPending: this.synPending, synSentMs: this.synSentMs, untimed: this.untimed, peerOfferedMss: this.peerOfferedMss, creditBytes: toPlain(this.creditBytes) };
   }
 
   restore(plain: Plain): void {
     const f = fieldsOf(plain, 'handshake');
     this.synPending = booleanOf(f, 'synPending');
     this.synSentMs = numberOf(f, 'synSentMs');
+    this.untimed = booleanOf(f, 'untimed');
+    this.peerOfferedMss = booleanOf(f, 'peerOfferedMss');
+    this.creditBytes = numberOf(f, 'creditBytes');
   }
 }

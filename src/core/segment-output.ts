@@ -45,7 +45,8 @@ export class SegmentOutput {
   private sendSyn(nowMs: number, synAck: boolean): Uint8Array {
     const c = this.c;
     const cfg = c.config;
-    const options: TcpOptions = { mss: c.localMss };
+    // A SYN-ACK answers only what the SYN offered, the MSS too: never larger than the SYN (1x amplification).
+    const options: TcpOptions = synAck && !c.handshake.peerOfferedMss ? {} : { mss: c.localMss };
     if (synAck) {
       // Only what the peer offered is answered (RFC 7323 1.3, RFC 2018 2).
       if (c.sackOk) options.sackPermitted = true;

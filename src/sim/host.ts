@@ -39,6 +39,8 @@ export class Host implements SimHost {
   routeTo: Remote | undefined = undefined;
   /** Counts datagrams with no route (created on the first). */
   unrouted: Link | undefined = undefined;
+  /** Where injected (spoofed) datagrams come from: Simulator.inject. */
+  injected: Link | undefined = undefined;
 
   constructor(
     readonly index: number,

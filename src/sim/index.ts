@@ -9,3 +9,4 @@ export { gilbertElliottStationaryLoss } from './loss.js';
 export { EventQueue, type QueuedEvent } from './event-queue.js';
 export type { SansIoNode } from './seam.js';
 export { MemoryPair, type LinkImpairment } from './memory-pair.js';
+export { Adversary, type AdversaryStats, type BlindKind, type SynOptions } from './adversary.js';

@@ -205,6 +205,21 @@ export class Simulator implements LinkWorld {
     }
   }
 
+  /**
+   * A datagram that appears at `to`'s host at `atMs` claiming to come from `from`, whatever links exist: what an
+   * attacker who can spoof source addresses sends (adversary.ts). Replies to a spoofed address go nowhere (they
+   * are counted as 'no-route' on the sender's unrouted link).
+   */
+  inject(atMs: number, from: Remote, to: Remote, bytes: Uint8Array): void {
+    const owner = this.owner(to.address, to.port);
+    if (owner === undefined) throw new RangeError(`inject: no host at ${to.address}:${to.port}`);
+    if (owner.injected === undefined) {
+      owner.injected = new Link(this, `?->${owner.name}`, owner, owner, { delayMs: 0 }, 0, [], this.now);
+      this.unrouted.push(owner.injected);
+    }
+    this.scheduleDelivery(Math.max(atMs, this.now), owner.injected, { address: from.address, port: from.port }, { address: to.address, port: to.port }, bytes, 0);
+  }
+
   /** Drops by reason summed over every link (and the unrouted counters). */
   dropsByReason(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -387,7 +387,7 @@ describe('Endpoint: segments for no connection', () => {
     assert.equal(st.connections, 0);
   });
 
-  it('past the listen backlog the oldest half-open connection makes room (counted); the kept ones get SYN-ACKs', () => {
+  it('past the listen backlog SYNs get SYN cookies and no state; no half-open connection is ever evicted', () => {
     const ep = new Endpoint({ seed: 6 });
     ep.listen({ port: 80, backlog: 2 });
     for (let i = 0; i < 4; i++) ep.handleDatagram(0, from, encodeSegmentDatagram(segment({ srcPort: 1000 + i, dstPort: 80, seq: 42, flags: SYN })));
@@ -399,11 +399,22 @@ describe('Endpoint: segments for no connection', () => {
       assert.equal(d.value.segment.ack, 43);
       answers.push(d.value.segment.dstPort);
     }
-    // A flood cannot lock newcomers out: the two newest SYNs are the ones kept.
-    assert.deepEqual(answers.sort(), [1002, 1003]);
-    assert.equal(ep.stats().drops['backlog-full'], 2);
+    // Every SYN is answered: the first two keep state, the others are cookies; the first two are never dropped.
+    assert.deepEqual(answers.sort(), [1000, 1001, 1002, 1003]);
+    assert.equal(ep.stats().synCookiesSent, 2);
     assert.equal(ep.stats().connections, 2);
     assert.equal(ep.pollEvent(), undefined, 'half-open connections are not announced');
+  });
+
+  it("with synCookies 'never', SYNs past the backlog are dropped and counted, and the half-open ones kept", () => {
+    const ep = new Endpoint({ seed: 6 });
+    ep.listen({ port: 80, backlog: 2, synCookies: 'never' });
+    for (let i = 0; i < 4; i++) ep.handleDatagram(0, from, encodeSegmentDatagram(segment({ srcPort: 1000 + i, dstPort: 80, seq: 42, flags: SYN })));
+    const answers: number[] = [];
+    for (let t = ep.pollTransmit(0); t !== undefined; t = ep.pollTransmit(0)) answers.push((decodeDatagram(t.bytes) as { value: { segment: TcpSegment } }).value.segment.dstPort);
+    assert.deepEqual(answers.sort(), [1000, 1001]);
+    assert.equal(ep.stats().drops['backlog-full'], 2);
+    assert.equal(ep.stats().connections, 2);
   });
 
   it('an unreliable datagram for no connection is dropped silently and counted', () => {
@@ -503,7 +514,7 @@ describe('Endpoint: robustness against junk', () => {
     { address: '198.18.0.1', port: 4444 }, // A's address, another UDP port
     { address: '2001:db8::1', port: 4000 },
   ];
-  const CONN_DROPS = ['paws', 'out-of-window', 'rst-out-of-window'];
+  const CONN_DROPS = ['paws', 'out-of-window', 'rst-out-of-window', 'missing-timestamp'];
 
   it('thousands of random and mutated datagrams never throw, are counted by reason, and a transfer alongside stays intact', () => {
     let total = 0;

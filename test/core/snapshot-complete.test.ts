@@ -99,5 +99,5 @@ test('the checker sees a field a mechanism forgot to save', () => {
 test('a snapshot of another version is refused with a clear message', () => {
   const ep = new Endpoint({ seed: 1 });
   const old = { ...ep.snapshot(), version: 1 };
-  assert.throws(() => Endpoint.restore(old), (e: unknown) => e instanceof SnapshotError && /snapshot version 1 cannot be restored: this stevens reads version 2/.test((e as Error).message));
+  assert.throws(() => Endpoint.restore(old), (e: unknown) => e instanceof SnapshotError && /snapshot version 1 cannot be restored: this stevens reads version 3/.test((e as Error).message));
 });
