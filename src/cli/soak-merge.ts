@@ -39,7 +39,8 @@ export function registerSoakMerge(soak: Command, io: CliIo): void {
       if (err.exitCode !== 0) throw new CommanderError(2, err.code, err.message);
       throw err;
     })
-    .action((paths: string[], opts: { json?: boolean }) => {
-      io.setExitCode(runSoakMerge(paths, opts, io));
+    .action((paths: string[], _opts: unknown, cmd: Command) => {
+      // `soak` has a --json of its own, which commander gives the option to when it follows the subcommand.
+      io.setExitCode(runSoakMerge(paths, cmd.optsWithGlobals<{ json?: boolean }>(), io));
     });
 }
