@@ -25,12 +25,16 @@ export function runSoak(opts: SoakOptions, onProgress?: (p: SoakProgress) => voi
   first.determinism = { steps: log.steps, identical: d === undefined };
   if (d !== undefined) {
     addViolation(first, { kind: 'nondeterminism', atMs: second.simulatedMs, message: divergenceMessage(d) });
-    return first;
+  } else {
+    const where = firstDifference(comparable(first), comparable(second));
+    if (where !== undefined) {
+      first.determinism.identical = false;
+      addViolation(first, { kind: 'nondeterminism', atMs: first.simulatedMs, message: `both runs gave the same ${log.steps} outputs but different results: ${where}` });
+    }
   }
-  const where = firstDifference(comparable(first), comparable(second));
-  if (where !== undefined) {
-    first.determinism.identical = false;
-    addViolation(first, { kind: 'nondeterminism', atMs: first.simulatedMs, message: `both runs gave the same ${log.steps} outputs but different results: ${where}` });
+  // Failing seeds keep their replay logs: a third run's here (replaying them checks each endpoint on its own).
+  if (!first.determinism.identical && opts.record?.failingOnly && first.logs === undefined) {
+    first.logs = runOnce({ ...opts, record: { dir: opts.record.dir } }).logs;
   }
   return first;
 }
