@@ -96,7 +96,7 @@ export function runOnce(opts: SoakOptions, onProgress?: (p: SoakProgress) => voi
   return r;
 }
 
-export class Soak implements SoakRun {
+class Soak implements SoakRun {
   readonly sim: Simulator;
   readonly seed: number;
   readonly scratch = new Uint8Array(64 * 1024);
