@@ -22,12 +22,22 @@ export interface HostOptions {
 
 export const DEFAULT_PORT = 4000;
 
+/** A datagram copy on its way to a host (the simulator's delivery event). */
+export interface HeldDatagram {
+  link: Link | undefined;
+  from: Remote | undefined;
+  to: Remote | undefined;
+  bytes: Uint8Array | undefined;
+  /** Copy flags (duplicate, corrupted, truncated). */
+  n: number;
+}
+
 export type ActivityHook = (host: SimHost, nowMs: number) => void;
 
 export class Host implements SimHost {
   readonly addresses: Remote[];
   readonly linksTo = new Map<Host, Link>();
-  /** Time of this host's pending timer event (Infinity: none pending). */
+  /** The deadline this host's pending timer event serves (Infinity: none pending); buggify may fire it later. */
   timerAtMs = Infinity;
   /** Bumped whenever a new timer event supersedes the pending one; older events are stale. */
   timerGeneration = 0;
@@ -41,6 +51,8 @@ export class Host implements SimHost {
   unrouted: Link | undefined = undefined;
   /** Where injected (spoofed) datagrams come from: Simulator.inject. */
   injected: Link | undefined = undefined;
+  /** Buggify: datagrams held to be handed over together in one turn. */
+  burst: HeldDatagram[] | undefined = undefined;
 
   constructor(
     readonly index: number,

@@ -1,5 +1,6 @@
 // stevens' lab network: a deterministic discrete-event simulator of bad networks for sans-IO nodes.
 export { Simulator } from './simulator.js';
+export { Buggify, BUGGIFY_SITES, type BuggifySite } from './buggify.js';
 export type { SimHost, HostOptions, ActivityHook } from './host.js';
 export type { SimLink, LinkStats, PacketEvent, PacketEventKind } from './link.js';
 export { ProfileError, checkLinkConfig, type LinkConfig, type JitterConfig, type GilbertElliott, type TimeWindow, type NetworkProfile } from './link-config.js';

@@ -10,15 +10,18 @@
 // firing finds nothing due and re-arms (no heap churn per ACK); a deadline moving earlier supersedes it.
 import type { Remote } from '../core/index.js';
 import { EventQueue, type QueuedEvent } from './event-queue.js';
-import { autoAddresses, DEFAULT_PORT, Host, isIpv6, normalizeIpv4, normalizeIpv6, type ActivityHook, type HostOptions, type SimHost } from './host.js';
+import { autoAddresses, DEFAULT_PORT, Host, isIpv6, type HeldDatagram, normalizeIpv4, normalizeIpv6, type ActivityHook, type HostOptions, type SimHost } from './host.js';
 import { COPY_CORRUPTED, COPY_DUPLICATE, COPY_TRUNCATED, Link, linkSeed, type LinkWorld, type PacketEvent, type SimLink } from './link.js';
 import type { LinkConfig, NetworkProfile, TimeWindow } from './link-config.js';
 import type { SansIoNode } from './seam.js';
+import type { Buggify } from './buggify.js';
 
 const DELIVER = 0;
 const TIMER = 1;
 const CALL = 2;
 const CHANGE = 3;
+/** Buggify's datagram burst: the datagrams held for a host are handed over now, in one turn. */
+const BURST = 4;
 
 /** Events at one instant beyond which a run is declared stuck (a node re-arming a due timer forever). */
 const STUCK_EVENTS = 10_000_000;
@@ -64,9 +67,13 @@ export class Simulator implements LinkWorld {
   private autoAddressed = 0;
   private running = false;
 
-  constructor(opts: { seed: number }) {
+  /** Perturbations of how hosts are driven (late timers, datagram bursts); absent: none, and nothing drawn. */
+  readonly buggify: Buggify | undefined;
+
+  constructor(opts: { seed: number; buggify?: Buggify }) {
     if (!Number.isFinite(opts?.seed)) throw new TypeError('Simulator needs a numeric seed');
     this.seed = opts.seed;
+    this.buggify = opts.buggify;
   }
 
   get nowMs(): number {
@@ -145,6 +152,28 @@ export class Simulator implements LinkWorld {
   /** Links a client and a server with a profile's parameters: returns [up (client -> server), down]. */
   connectProfile(client: SimHost, server: SimHost, profile: NetworkProfile): [SimLink, SimLink] {
     return this.connect(client, server, profile.up, profile.down);
+  }
+
+  /**
+   * The network heals from now on: every link keeps its delay, rate, queue and MTU and loses every impairment
+   * (loss, burst loss, jitter, reordering, duplication, damage, outages, its schedule); partitions end now.
+   */
+  heal(): void {
+    const now = this.now;
+    for (const link of this.links) {
+      const c = link.config;
+      const healed: LinkConfig = { delayMs: c.delayMs };
+      if (c.maxDatagramBytes !== undefined) healed.maxDatagramBytes = c.maxDatagramBytes;
+      if (c.rateBitsPerS !== undefined) healed.rateBitsPerS = c.rateBitsPerS;
+      if (c.queueBytes !== undefined) healed.queueBytes = c.queueBytes;
+      if (c.queuePackets !== undefined) healed.queuePackets = c.queuePackets;
+      link.config = healed;
+    }
+    for (const windows of this.pairWindows.values()) {
+      // Shared with the links: cut in place. Windows from now on go; one in force ends now.
+      const kept = windows.filter((w) => w.fromMs < now).map((w) => ({ fromMs: w.fromMs, toMs: Math.min(w.toMs, now) }));
+      windows.splice(0, windows.length, ...kept);
+    }
   }
 
   /** Nothing passes between a and b, either way, in [fromMs, toMs) (dropped as 'partition'). */
@@ -246,21 +275,28 @@ export class Simulator implements LinkWorld {
     const now = this.now;
     switch (ev.kind) {
       case DELIVER: {
-        const link = ev.link!;
-        const host = link.to as Host;
-        const bytes = ev.bytes!;
-        const st = link.stats;
-        st.delivered++;
-        st.bytesDelivered += bytes.length;
-        const hook = this.onPacket;
-        if (hook !== undefined) {
-          const pe: PacketEvent = { kind: 'deliver', atMs: now, link, from: ev.from!, to: ev.to!, bytes };
-          if (ev.n & COPY_DUPLICATE) pe.duplicate = true;
-          if (ev.n & COPY_CORRUPTED) pe.corrupted = true;
-          if (ev.n & COPY_TRUNCATED) pe.truncated = true;
-          hook(pe);
+        const host = ev.link!.to as Host;
+        const b = this.buggify;
+        if (b !== undefined) {
+          if (host.burst !== undefined) {
+            host.burst.push(ev);
+            return true;
+          }
+          if (b.fires('datagram-burst')) {
+            host.burst = [ev];
+            this.queue.push(new SimEvent(now + b.delayMs('datagram-burst', 0.2, 20), BURST, host, undefined, undefined, undefined, undefined, undefined, 0, 0));
+            return true;
+          }
         }
-        host.node.handleDatagram(now, ev.from!, bytes);
+        this.handOver(host, ev);
+        this.afterInput(host);
+        return true;
+      }
+      case BURST: {
+        const host = ev.host!;
+        const held = host.burst!;
+        host.burst = undefined;
+        for (const d of held) this.handOver(host, d);
         this.afterInput(host);
         return true;
       }
@@ -290,6 +326,25 @@ export class Simulator implements LinkWorld {
     return false;
   }
 
+  /** A datagram copy reaches its host's node (reported to onPacket first). */
+  private handOver(host: Host, ev: HeldDatagram): void {
+    const now = this.now;
+    const link = ev.link!;
+    const bytes = ev.bytes!;
+    const st = link.stats;
+    st.delivered++;
+    st.bytesDelivered += bytes.length;
+    const hook = this.onPacket;
+    if (hook !== undefined) {
+      const pe: PacketEvent = { kind: 'deliver', atMs: now, link, from: ev.from!, to: ev.to!, bytes };
+      if (ev.n & COPY_DUPLICATE) pe.duplicate = true;
+      if (ev.n & COPY_CORRUPTED) pe.corrupted = true;
+      if (ev.n & COPY_TRUNCATED) pe.truncated = true;
+      hook(pe);
+    }
+    host.node.handleDatagram(now, ev.from!, bytes);
+  }
+
   private afterInput(host: Host): void {
     if (host.onActivity !== undefined) host.onActivity(host, this.now);
     this.drain(host);
@@ -307,13 +362,18 @@ export class Simulator implements LinkWorld {
       else this.noRoute(host, r, t.bytes);
     }
     const deadline = node.pollTimeoutMs();
-    if (deadline !== undefined && deadline < host.timerAtMs) this.armTimer(host, deadline > now ? deadline : now);
+    if (deadline !== undefined && deadline < host.timerAtMs) {
+      // Buggify: the timer fires late, as an event loop busy elsewhere fires it (mostly by a few ms).
+      const b = this.buggify;
+      const lateMs = b !== undefined && b.fires('timer-late') ? b.delayMs('timer-late', 0.1, 250) : 0;
+      this.armTimer(host, deadline > now ? deadline : now, lateMs);
+    }
   }
 
-  /** Supersedes the host's pending timer event with one at atMs. */
-  private armTimer(host: Host, atMs: number): void {
+  /** Supersedes the host's pending timer event with one for atMs (firing lateMs after it). */
+  private armTimer(host: Host, atMs: number, lateMs = 0): void {
     host.timerAtMs = atMs;
-    this.queue.push(new SimEvent(atMs, TIMER, host, undefined, undefined, undefined, undefined, undefined, ++host.timerGeneration, 0));
+    this.queue.push(new SimEvent(atMs + lateMs, TIMER, host, undefined, undefined, undefined, undefined, undefined, ++host.timerGeneration, 0));
   }
 
   /** Fills the host's route cache for a destination: the link to its owner, and both ends' addresses. */

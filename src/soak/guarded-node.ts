@@ -21,6 +21,7 @@ export interface GuardHooks {
 export class GuardedNode implements SansIoNode {
   private lastTimeoutMs = NaN;
   private timeoutsAtInstant = 0;
+  private timersLost = false;
 
   constructor(
     private readonly ep: Endpoint,
@@ -42,7 +43,12 @@ export class GuardedNode implements SansIoNode {
       return undefined;
     }
   }
+  /** Test only (the loseTimers fault): from now on this driver never fires the endpoint's timers. */
+  loseTimers(): void {
+    this.timersLost = true;
+  }
   pollTimeoutMs(): number | undefined {
+    if (this.timersLost) return undefined;
     try {
       return this.ep.pollTimeoutMs();
     } catch (e) {

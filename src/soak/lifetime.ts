@@ -3,7 +3,8 @@
 // and what each side checks as its events arrive: the stream byte by byte and at its end, the datagrams, the
 // order of events, nothing after a close or abort, no unexplained reset.
 import type { Connection, Endpoint, EndpointEvent, Remote } from '../core/index.js';
-import type { SimHost, Simulator } from '../sim/index.js';
+import type { Buggify, SimHost, Simulator } from '../sim/index.js';
+import type { GuardedNode } from './guarded-node.js';
 import { record } from './histogram.js';
 import { checkDatagram, encodeDatagram, HEADER_BYTES, StreamChecker, StreamLedger, type DatagramLedger } from './stream.js';
 import type { SoakResult, ViolationKind } from './types.js';
@@ -16,6 +17,8 @@ export interface HostCtx {
   name: string;
   ep: Endpoint;
   host: SimHost;
+  /** The node the simulator drives for this host. */
+  node: GuardedNode;
   /** The UDP address clients use for the server, or this client's own. */
   address: Remote;
   sides: Map<Connection, Side>;
@@ -32,6 +35,10 @@ export interface SoakRun {
   readonly scratch: Uint8Array;
   readonly result: SoakResult;
   readonly peerGoneMs: number;
+  /** The applications' perturbations (one-byte reads, slow reactions), when the run buggifies. */
+  readonly buggify: Buggify | undefined;
+  /** Added to every scripted action's time (0 but under the nondeterminism fault). */
+  readonly scheduleSkewMs: number;
   /** An exception stopped the run. */
   readonly fatal: boolean;
   bytesRead: number;
@@ -136,6 +143,8 @@ export class Side {
   private pauseDepth = 0;
   private slowBytesPerTick: number | undefined;
   private completeChecked = false;
+  /** Buggify's one-byte reads: turns left. */
+  private oneByteTurns = 0;
   readonly stats = { sent: 0, retransmitted: 0, timeouts: 0, zeroWindowProbes: 0 };
   private statsTaken = false;
 
@@ -196,7 +205,7 @@ export class Side {
   /** A scripted action at `offsetMs` after this side started; queued events are handled first. */
   private at(offsetMs: number, fn: (now: number) => void): void {
     this.soak.sim.at(
-      this.startMs + offsetMs,
+      this.startMs + offsetMs + this.soak.scheduleSkewMs,
       (now) => {
         this.soak.activity(this.ctx, now);
         if (this.appDone || this.soak.fatal) return;
@@ -377,13 +386,13 @@ export class Side {
         break;
       case 'readable':
         if (this.gotEnd) soak.violation('event-order', now, lt, `${this.role}: 'readable' after 'end'`);
-        if (this.pauseDepth === 0) this.afterRead(now);
+        this.readAfterEvent(now);
         break;
       case 'end':
         if (this.gotEnd) soak.violation('event-order', now, lt, `${this.role}: a second 'end'`);
         if (this.closedEvent) soak.violation('event-order', now, lt, `${this.role}: 'end' after 'closed'`);
         this.gotEnd = true;
-        if (this.pauseDepth === 0) this.afterRead(now);
+        this.readAfterEvent(now);
         // A side that finished writing before the peer's FIN may now want to close fully.
         break;
       case 'datagram': {
@@ -405,7 +414,26 @@ export class Side {
   }
 
   private deferPump(now: number): void {
+    if (this.slowReaction(now, (t) => this.pump(t))) return;
     this.ctx.deferred.push(() => this.pump(now));
+  }
+
+  /** The application reads what an event made readable (unless a slow reader's pause holds it). */
+  private readAfterEvent(now: number): void {
+    if (this.pauseDepth > 0 || this.slowReaction(now, (t) => this.pauseDepth === 0 && this.afterRead(t))) return;
+    this.afterRead(now);
+  }
+
+  /** Buggify: the application reacts `fn` some ms late, as a busy program does; false when it reacts now. */
+  private slowReaction(now: number, fn: (t: number) => void): boolean {
+    const b = this.soak.buggify;
+    if (b === undefined || !b.fires('slow-reactions')) return false;
+    this.soak.sim.at(now + b.delayMs('slow-reactions', 0.5, 300), (t) => {
+      this.soak.activity(this.ctx, t);
+      if (this.appDone || this.soak.fatal) return;
+      fn(t);
+    }, this.ctx.host);
+    return true;
   }
 
   private onClosed(code: string | undefined, now: number): void {
@@ -426,13 +454,14 @@ export class Side {
     } else if (!this.gotEnd) {
       soak.violation('event-order', now, lt, `${this.role}: closed without an error before the peer's FIN (${this.describeState()})`);
     }
-    if (this.pauseDepth === 0) this.afterRead(now);
+    this.readAfterEvent(now);
   }
 
   // ---------------------------------------------------------------- reading
 
   /** Read everything available, then see whether the stream is complete and the side done. */
   private afterRead(now: number): void {
+    if (this.oneByteReads(now)) return;
     this.readSome(Infinity, now);
     const c = this.conn!;
     if (this.gotEnd && c.readableBytes === 0 && !this.completeChecked) {
@@ -454,6 +483,34 @@ export class Side {
       this.clean = this.error === undefined && this.completeChecked && !this.appDone;
       this.markFinished(now);
     }
+  }
+
+  /**
+   * Buggify: the application reads one byte per turn for a while (the receive window reopens a byte at a time);
+   * true while it does, with the next turn scheduled.
+   */
+  private oneByteReads(now: number): boolean {
+    const b = this.soak.buggify;
+    if (b === undefined) return false;
+    if (this.conn!.readableBytes === 0) {
+      this.oneByteTurns = 0;
+      return false;
+    }
+    if (this.oneByteTurns === 0) {
+      if (!b.fires('one-byte-reads')) return false;
+      this.oneByteTurns = b.count('one-byte-reads', 1, 200);
+    }
+    this.oneByteTurns--;
+    this.readSome(1, now);
+    this.soak.sim.at(now, (t) => {
+      this.soak.activity(this.ctx, t);
+      if (this.appDone || this.soak.fatal || this.pauseDepth > 0) {
+        this.oneByteTurns = 0;
+        return;
+      }
+      this.afterRead(t);
+    }, this.ctx.host);
+    return true;
   }
 
   private readSome(maxBytes: number, now: number): void {

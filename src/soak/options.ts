@@ -58,14 +58,40 @@ export function parseSeedRange(text: string): { from: number; to: number } {
   return { from, to };
 }
 
-/** "I/N": this machine runs shard I of N (0 <= I < N). */
-export function parseShard(text: string): { index: number; count: number } {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (m === null) throw new Error(`expected a shard I/N (e.g. 0/4), got '${text}'`);
-  const index = Number(m[1]);
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** "I/N": this machine runs shard I of N (0 <= I < N). "auto/N": I comes from the environment (shardIndexFrom). */
+export function parseShard(text: string): Shard | { auto: true; count: number } {
+  const m = /^\s*(\d+|auto)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (m === null) throw new Error(`expected a shard I/N (e.g. 0/4) or auto/N, got '${text}'`);
   const count = Number(m[2]);
+  if (m[1] === 'auto') {
+    if (count < 1) throw new Error(`a shard auto/N needs N >= 1, got '${text}'`);
+    return { auto: true, count };
+  }
+  const index = Number(m[1]);
   if (count < 1 || index >= count) throw new Error(`a shard I/N needs 0 <= I < N, got '${text}'`);
   return { index, count };
+}
+
+/**
+ * Where `--shard auto/N` finds its index, in order: a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX in each pod
+ * (a retried pod keeps its index); anything else (a CI matrix, a shell loop) sets STEVENS_SHARD_INDEX.
+ */
+export const SHARD_INDEX_VARIABLES = ['JOB_COMPLETION_INDEX', 'STEVENS_SHARD_INDEX'] as const;
+
+/** The index of an auto/N shard from the environment. Throws with a one-line message. */
+export function shardIndexFrom(env: Record<string, string | undefined>, count: number): Shard {
+  for (const name of SHARD_INDEX_VARIABLES) {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') continue;
+    if (!/^\d+$/.test(v.trim()) || Number(v) >= count) throw new Error(`--shard auto/${count}: ${name} is '${v}', expected an index in [0, ${count - 1}]`);
+    return { index: Number(v), count };
+  }
+  throw new Error(`--shard auto/${count}: no shard index in the environment (set ${SHARD_INDEX_VARIABLES.join(' or ')})`);
 }
 
 /** The seeds of [from, to] that belong to a shard: seed s is shard (s mod N)'s. */
@@ -82,7 +108,12 @@ export function reproduceCommand(opts: SoakOptions): string {
   else args.push(`--profile ${opts.profile}`);
   args.push(`--connections ${opts.connections}`, `--duration ${formatDuration(opts.durationMs)}`);
   if (opts.workload !== undefined && opts.workload !== 'mixed') args.push(`--workload ${opts.workload}`);
+  if (opts.buggify) args.push(opts.buggify === 'all' ? '--buggify all' : '--buggify');
+  if (opts.liveness) args.push('--liveness');
+  if (opts.checkDeterminism) args.push('--check-determinism');
   if (opts.faults?.corruptRetransmission !== undefined) args.push(`--fault-corrupt-retransmission ${opts.faults.corruptRetransmission}`);
+  if (opts.faults?.nondeterminism) args.push('--fault-nondeterminism');
+  if (opts.faults?.loseTimers) args.push('--fault-lose-timers');
   args.push(`--seed ${opts.seed}`);
   return args.join(' ');
 }

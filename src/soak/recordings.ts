@@ -1,11 +1,12 @@
 // What a run writes as it goes: each host's replay log (the record option) and each simulated link's pcapng
 // capture (the pcap option), in `<dir>/seed-<seed>/`. Each keeps what it opened and closes exactly that.
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CaptureRecorder, SimCapture } from '../capture/index.js';
 import { FileSink, RecordingEndpoint } from '../replay/index.js';
 import { Endpoint, type EndpointOptions } from '../core/index.js';
 import type { PacketEvent, Simulator } from '../sim/index.js';
+import { ensureDir } from './output-dir.js';
 
 /** The record option: one RecordingEndpoint per host, logging into `<dir>/seed-<seed>/<host>.stvlog`. */
 export class ReplayLogs {
@@ -21,7 +22,7 @@ export class ReplayLogs {
     const path = join(this.dir, `seed-${this.seed}`, `${name}.stvlog`);
     // The server comes first: the seed's folder then holds this run's logs only.
     if (name === 'server') rmSync(dirname(path), { recursive: true, force: true });
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path), 'replay logs');
     const ep = new RecordingEndpoint(options, new FileSink(path), { label: name, meta: { soakSeed: this.seed } });
     this.recorders.push({ ep, path });
     return ep;
@@ -41,7 +42,7 @@ export class LinkCaptures {
   constructor(sim: Simulator, dir: string, seed: number) {
     const folder = join(dir, `seed-${seed}`);
     rmSync(folder, { recursive: true, force: true });
-    mkdirSync(folder, { recursive: true });
+    ensureDir(folder, 'captures');
     const byLink = new Map<string, SimCapture>();
     for (const link of sim.links) {
       const fd = openSync(join(folder, `${link.name.replace('->', '_to_')}.pcapng`), 'w');

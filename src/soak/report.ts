@@ -3,15 +3,28 @@
 import { dirname } from 'node:path';
 import { merge, newHistogram, quantile, type Histogram } from './histogram.js';
 import { formatDuration, reproduceCommand } from './options.js';
+import { provenance, type Provenance } from './provenance.js';
+import { runSettings } from './runner.js';
 import { emptyTallies } from './tallies.js';
 import type { SoakOptions, SoakResult } from './types.js';
 
 export interface SweepDescription {
   base: Omit<SoakOptions, 'seed'>;
   seeds: number[];
+  /** The range the seeds come from (a shard's seeds are every Nth of it). */
+  range?: { from: number; to: number };
   shard?: { index: number; count: number };
   workers: number;
   wallMs: number;
+  /** The build that ran it (default: this one). */
+  provenance?: Provenance;
+  /** A merge: how many shards, and the slowest shard's wall time is wallMs. */
+  shards?: number;
+}
+
+/** Connection-hours a run simulates: its concurrent connections kept busy through the workload (the drain not counted). */
+export function connectionHours(r: Pick<SoakResult, 'connections' | 'durationMs'>): number {
+  return (r.connections * r.durationMs) / 3_600_000;
 }
 
 export interface Totals {
@@ -104,6 +117,10 @@ export function fmtMs(ms: number | undefined): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
 }
 
+function fmtHours(h: number): string {
+  return h >= 100 ? String(Math.round(h)) : h.toFixed(h >= 10 ? 1 : 2);
+}
+
 export function fmtRate(bytes: number, ms: number): string {
   if (ms <= 0) return '-';
   const bits = (bytes * 8) / (ms / 1000);
@@ -177,6 +194,9 @@ export function formatSummary(results: SoakResult[], d: SweepDescription): strin
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   const speed = d.wallMs > 0 ? `${(t.simulatedMs / d.wallMs).toFixed(1)}x real time` : '-';
+  const hours = results.reduce((sum, r) => sum + connectionHours(r), 0);
+  const perWallHour = d.wallMs > 0 ? `, ${Math.round((hours * 3_600_000) / d.wallMs)} per wall hour` : '';
+  const where = d.shards !== undefined ? `${d.shards} shard${d.shards === 1 ? '' : 's'} (the slowest ${fmtMs(d.wallMs)} wall), ${d.workers} workers in all` : `${fmtMs(d.wallMs)} wall on ${d.workers} worker${d.workers === 1 ? '' : 's'}`;
   const rows: string[][] = [
     ['connections', `${L.started} opened: ${L.clean} clean, ${L.aborted} aborted as planned, ${L.failed} failed, ${L.unfinished} unfinished${errs ? ` (errors seen: ${errs})` : ''}`],
     ['bytes', `${fmtBytes(read)} delivered of ${fmtBytes(written)} written (up ${fmtBytes(t.bytes.up.read)}, down ${fmtBytes(t.bytes.down.read)})`],
@@ -184,7 +204,7 @@ export function formatSummary(results: SoakResult[], d: SweepDescription): strin
     ['retransmissions', `${t.segments.retransmitted} of ${t.segments.sent} segments (${pct(t.segments.retransmitted, t.segments.sent)}), ${t.segments.timeouts} timeouts, ${t.segments.zeroWindowProbes} zero-window probes`],
     ['messages', `${t.messages.delivered} of ${t.messages.sent} delivered; datagrams ${t.datagrams.delivered} of ${t.datagrams.sent} (${pct(t.datagrams.delivered, t.datagrams.sent)})`],
     ['network', `${t.links.sent} datagrams, ${Object.entries(t.links.dropped).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'} dropped, ${t.links.duplicated} duplicated, ${t.links.corrupted} corrupted`],
-    ['run', `${fmtMs(d.wallMs)} wall on ${d.workers} worker${d.workers === 1 ? '' : 's'}, ${speed}`],
+    ['run', `${where}, ${speed}; ${fmtHours(hours)} connection-hours simulated${perWallHour}`],
     ['invariants', t.violations === 0 ? 'all held' : `${t.violations} violation${t.violations === 1 ? '' : 's'} in ${t.failedSeeds.length} seed${t.failedSeeds.length === 1 ? '' : 's'} (${Object.entries(t.violationsByKind).map(([k, v]) => `${k} ${v}`).join(', ')})`],
   ];
   const w = Math.max(...rows.map((r) => r[0]!.length));
@@ -235,26 +255,53 @@ function seedJson(r: SoakResult, base: Omit<SoakOptions, 'seed'>) {
   };
 }
 
+/**
+ * The full option set of a sweep: with a seed, everything that names one of its runs (the bounds and sizes at
+ * their defaults included, and a profile file's contents), plus the seeds, the shard and the workers.
+ */
+export function optionSet(d: Pick<SweepDescription, 'base' | 'seeds' | 'range' | 'shard' | 'workers'>) {
+  const b = d.base;
+  const settings = runSettings(b);
+  const range = d.range ?? { from: Math.min(...d.seeds), to: Math.max(...d.seeds) };
+  return {
+    profile: b.profile,
+    ...(b.profileFile !== undefined ? { profileFile: b.profileFile } : {}),
+    ...(b.profileFile !== undefined && b.network !== undefined ? { network: b.network } : {}),
+    connections: b.connections,
+    durationMs: b.durationMs,
+    workload: b.workload ?? 'mixed',
+    seeds: d.seeds,
+    seedRange: range,
+    ...(d.shard !== undefined ? { shard: d.shard } : {}),
+    workers: d.workers,
+    ...(b.faults !== undefined ? { faults: b.faults } : {}),
+    buggify: b.buggify ?? false,
+    liveness: b.liveness ?? false,
+    ...(b.liveness ? { livenessGraceMs: settings.livenessGraceMs } : {}),
+    checkDeterminism: b.checkDeterminism ?? false,
+    clientHosts: settings.clientHosts,
+    progressBoundMs: settings.progressBoundMs,
+    drainBoundMs: settings.drainBoundMs,
+    peerGoneMs: settings.peerGoneMs,
+  };
+}
+
+export type OptionSet = ReturnType<typeof optionSet>;
+
 export function jsonReport(results: SoakResult[], d: SweepDescription) {
   const t = totals(results);
   const { latency, datagramLatency, ...rest } = t;
   const b = d.base;
+  const p = d.provenance ?? provenance();
   return {
     ok: t.violations === 0,
-    options: {
-      profile: b.profile,
-      ...(b.profileFile !== undefined ? { profileFile: b.profileFile } : {}),
-      connections: b.connections,
-      durationMs: b.durationMs,
-      workload: b.workload ?? 'mixed',
-      seeds: d.seeds,
-      ...(d.shard !== undefined ? { shard: d.shard } : {}),
-      workers: d.workers,
-      ...(b.faults !== undefined ? { faults: b.faults } : {}),
-    },
+    version: p.version,
+    ...(p.commit !== undefined ? { commit: p.commit } : {}),
+    options: optionSet(d),
     wallMs: Math.round(d.wallMs),
     totals: {
       ...rest,
+      connectionHours: Math.round(results.reduce((sum, r) => sum + connectionHours(r), 0) * 1000) / 1000,
       goodputBitsPerS: t.simulatedMs > 0 ? Math.round(((t.bytes.up.read + t.bytes.down.read) * 8) / (t.simulatedMs / 1000)) : 0,
       latency: { tcp: latencyJson(latency.tcp), game: latencyJson(latency.game), datagrams: latencyJson(datagramLatency) },
     },

@@ -24,15 +24,18 @@
 // - livelock: a connection whose timer stays due however often it fires (the run would spin at one instant);
 //   the harness aborts that connection and goes on.
 // - exception: anything thrown by the core (caught, reported with its stack; the run stops there).
-import { createHash, type Hash } from 'node:crypto';
+// - liveness (the liveness option): once the workload is over the network heals, and a connection still open
+//   livenessGraceMs after its script ended (and after the heal) fails.
+// - nondeterminism (checkDeterminism): the seed's second run gave another output than the first (determinism.ts).
 import { Endpoint, PROFILES as CONNECTION_PROFILES, type Connection, type ConnectionConfig, type EndpointEvent, type EndpointOptions, type Remote } from '../core/index.js';
-import { loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent } from '../sim/index.js';
+import { Buggify, loadProfileFile, PROFILES, Simulator, type NetworkProfile, type PacketEvent } from '../sim/index.js';
 import { GuardedNode } from './guarded-node.js';
 import { record } from './histogram.js';
 import { fmtMs, Lifetime, type HostCtx, type Side, type SoakRun } from './lifetime.js';
 import { LinkCaptures, ReplayLogs } from './recordings.js';
-import { emptyResult } from './tallies.js';
-import type { SoakOptions, SoakProgress, SoakResult, Violation, ViolationKind } from './types.js';
+import { eventStep, packetStep, StepDigest, type StepObserver } from './steps.js';
+import { addViolation, emptyResult } from './tallies.js';
+import type { SoakOptions, SoakProgress, SoakResult, ViolationKind } from './types.js';
 import { CONFIG_VARIANTS, deriveSeed, drawPartitions, SlotPlanner } from './workload.js';
 
 /** The server listens on one TCP port per (configuration variant, connection profile). */
@@ -46,12 +49,28 @@ const SERVER_IPV6 = 'fd00::1';
 /** Messages up to this payload size count towards the latency figures. */
 const SMALL_MESSAGE_BYTES = 16 * 1024;
 const TICK_MS = 1000;
-const MAX_VIOLATIONS_KEPT = 50;
 const DEFAULT_PROGRESS_BOUND_MS = 15 * 60_000;
 const DEFAULT_DRAIN_BOUND_MS = 30 * 60_000;
 const DEFAULT_PEER_GONE_MS = 2 * 60_000;
+/**
+ * After the heal, how long past its script a connection may take to finish: a retransmission or persist timer
+ * backed off to its 60 s maximum (RFC 6298 (2.5)) must fire first, then a side whose peer is gone waits
+ * peerGoneMs (2 min) before giving up; a minute more for the exchange and the close.
+ */
+export const DEFAULT_LIVENESS_GRACE_MS = 4 * 60_000;
 /** Largest datagram the workload draws (the connection's own maximum caps it further). */
 const MAX_DATAGRAM_DRAW = 1200;
+
+/** The run's bounds and sizes, its options' or the defaults: part of what names a run (the report's option set). */
+export function runSettings(opts: Pick<SoakOptions, 'connections' | 'clientHosts' | 'progressBoundMs' | 'drainBoundMs' | 'peerGoneMs' | 'livenessGraceMs'>) {
+  return {
+    clientHosts: opts.clientHosts ?? Math.min(8, Math.max(1, Math.ceil(opts.connections / 16))),
+    progressBoundMs: opts.progressBoundMs ?? DEFAULT_PROGRESS_BOUND_MS,
+    drainBoundMs: opts.drainBoundMs ?? DEFAULT_DRAIN_BOUND_MS,
+    peerGoneMs: opts.peerGoneMs ?? DEFAULT_PEER_GONE_MS,
+    livenessGraceMs: opts.livenessGraceMs ?? DEFAULT_LIVENESS_GRACE_MS,
+  };
+}
 
 /** The network a soak's options name. Throws when the name is unknown. */
 export function networkFor(opts: Pick<SoakOptions, 'profile' | 'network' | 'profileFile'>): NetworkProfile {
@@ -62,12 +81,17 @@ export function networkFor(opts: Pick<SoakOptions, 'profile' | 'network' | 'prof
   return p;
 }
 
-/** Runs one seed to its end. Never throws for what the core does: failures are in the result. */
-export function runSoak(opts: SoakOptions, onProgress?: (p: SoakProgress) => void): SoakResult {
+/** Soak runs made by this process so far (what the nondeterminism fault reads: state outside the seed). */
+let runsInProcess = 0;
+
+/**
+ * One run of a seed, its outputs shown to `steps`; with the record option's failingOnly, a failing seed is run
+ * once more recording (the same run, so its logs replay this failure). checkDeterminism is for determinism.ts.
+ */
+export function runOnce(opts: SoakOptions, onProgress?: (p: SoakProgress) => void, steps?: StepObserver, halt?: { now: boolean }): SoakResult {
   const rec = opts.record;
-  if (rec?.failingOnly !== true) return new Soak(opts).run(onProgress);
-  const r = new Soak({ ...opts, record: undefined }).run(onProgress);
-  // A failing seed once more, recording: the same run, so its logs replay this failure.
+  if (rec?.failingOnly !== true) return new Soak(opts, steps, halt).run(onProgress);
+  const r = new Soak({ ...opts, record: undefined }, steps, halt).run(onProgress);
   if (r.violationCount > 0) r.logs = new Soak({ ...opts, record: { dir: rec.dir } }).run().logs;
   return r;
 }
@@ -77,7 +101,11 @@ class Soak implements SoakRun {
   readonly seed: number;
   readonly scratch = new Uint8Array(64 * 1024);
   readonly result: SoakResult;
-  private readonly digest: Hash | undefined;
+  private readonly digest: StepDigest | undefined;
+  private readonly observers: StepObserver[] = [];
+  readonly buggify: Buggify | undefined;
+  /** The nondeterminism fault's shift of every scripted action (0 or 1 ms, by the parity of runsInProcess). */
+  readonly scheduleSkewMs: number;
   private readonly server: HostCtx;
   private readonly clients: HostCtx[] = [];
   private readonly planners: SlotPlanner[] = [];
@@ -89,37 +117,53 @@ class Soak implements SoakRun {
   readonly progressBoundMs: number;
   readonly drainBoundMs: number;
   readonly peerGoneMs: number;
+  readonly livenessGraceMs: number;
+  /** When the liveness phase healed the network (NaN: not yet, or no liveness phase). */
+  private healedAtMs = NaN;
+  private slowestAfterHealMs = 0;
   bytesRead = 0;
   private readonly logs: ReplayLogs | undefined;
   private readonly captures: LinkCaptures | undefined;
 
-  constructor(readonly opts: SoakOptions) {
+  constructor(
+    readonly opts: SoakOptions,
+    steps?: StepObserver,
+    /** Set from outside (a determinism check that saw a divergence): the run stops at the next event. */
+    private readonly halt?: { now: boolean },
+  ) {
     const network = networkFor(opts);
     this.seed = opts.seed;
-    this.progressBoundMs = opts.progressBoundMs ?? DEFAULT_PROGRESS_BOUND_MS;
-    this.drainBoundMs = opts.drainBoundMs ?? DEFAULT_DRAIN_BOUND_MS;
-    this.peerGoneMs = opts.peerGoneMs ?? DEFAULT_PEER_GONE_MS;
+    const settings = runSettings(opts);
+    this.progressBoundMs = settings.progressBoundMs;
+    this.drainBoundMs = settings.drainBoundMs;
+    this.peerGoneMs = settings.peerGoneMs;
+    this.livenessGraceMs = settings.livenessGraceMs;
+    this.scheduleSkewMs = opts.faults?.nondeterminism ? runsInProcess % 2 : 0;
+    runsInProcess++;
     const workload = opts.workload ?? 'mixed';
     this.result = emptyResult(opts, workload);
-    this.sim = new Simulator({ seed: opts.seed });
+    if (opts.buggify) this.buggify = new Buggify(deriveSeed(opts.seed, 0xb0661f), opts.buggify === 'all' ? 'all' : 'seeded');
+    this.sim = new Simulator({ seed: opts.seed, ...(this.buggify !== undefined ? { buggify: this.buggify } : {}) });
     const recordDir = opts.record?.failingOnly ? undefined : opts.record?.dir;
     if (recordDir !== undefined) this.logs = new ReplayLogs(recordDir, opts.seed);
-    if (opts.digest) {
-      const h = createHash('sha256');
-      this.digest = h;
+    if (opts.digest) this.observers.push((this.digest = new StepDigest()));
+    if (steps !== undefined) this.observers.push(steps);
+    const observers = this.observers;
+    if (observers.length > 0) {
       this.sim.onPacket = (pe: PacketEvent) => {
-        h.update(`${pe.kind}|${pe.atMs}|${pe.link.name}|${pe.reason ?? ''}|${pe.duplicate ? 'd' : ''}${pe.corrupted ? 'c' : ''}${pe.truncated ? 't' : ''}|`);
-        h.update(pe.bytes);
+        const text = packetStep(pe);
+        for (const o of observers) o.step(text, pe.bytes);
       };
     }
-    const faults = opts.faults;
+    // The core's own planted fault goes to the endpoints; the others are the lab's.
+    const faults = opts.faults?.corruptRetransmission !== undefined ? { corruptRetransmission: opts.faults.corruptRetransmission } : undefined;
     const trace = opts.trace;
     const serverEp = this.endpoint('server', { seed: deriveSeed(opts.seed, 0x5e7e), faults, trace: trace && ((e) => trace('server', e)) });
     CONFIG_VARIANTS.forEach((v, i) => {
       for (const profile of ['tcp', 'game'] as const) serverEp.listen({ ...v.config, port: tcpPort(i, profile), profile, backlog: 4096 });
     });
     this.server = this.addHost('server', serverEp, { name: 'server', ipv4: SERVER_IPV4, ipv6: SERVER_IPV6, port: SERVER_UDP_PORT });
-    const nClients = opts.clientHosts ?? Math.min(8, Math.max(1, Math.ceil(opts.connections / 16)));
+    const nClients = settings.clientHosts;
     for (let k = 0; k < nClients; k++) {
       // Odd client hosts speak IPv6, even ones IPv4.
       const v6 = k % 2 === 1;
@@ -150,7 +194,7 @@ class Soak implements SoakRun {
       livelock: (nowMs, calls) => this.livelock(self!, nowMs, calls),
     });
     const host = this.sim.addHost(hostOpts, node, (_h, nowMs) => this.activity(self!, nowMs));
-    self = { name, ep, host, address: host.addresses[0]!, sides, deferred };
+    self = { name, ep, host, node, address: host.addresses[0]!, sides, deferred };
     return self;
   }
 
@@ -163,15 +207,17 @@ class Soak implements SoakRun {
         sim.at(planner.firstStartMs(), (now) => this.startLifetime(planner, client, now), client.host);
       }
       sim.at(TICK_MS, (now) => this.tick(now));
+      if (this.opts.liveness) sim.at(this.opts.durationMs, (now) => this.heal(now));
       const endMs = this.opts.durationMs + this.drainBoundMs;
-      const stop = () => this.fatal || (sim.nowMs >= this.opts.durationMs && this.open.size === 0);
+      const halt = this.halt;
+      const stop = () => this.fatal || halt?.now === true || (sim.nowMs >= this.opts.durationMs && this.open.size === 0);
       const slice = Math.max(1000, Math.min(10_000, this.opts.durationMs / 20));
       for (let t = 0; !stop() && t < endMs; ) {
         t = Math.min(t + slice, endMs);
         sim.run(t, stop);
-        onProgress?.({ seed: this.seed, simulatedMs: sim.nowMs, durationMs: this.opts.durationMs, bytesRead: this.bytesRead });
+        onProgress?.({ seed: this.seed, simulatedMs: sim.nowMs, durationMs: this.opts.durationMs, bytesRead: this.bytesRead, openConnections: this.open.size });
       }
-      if (!this.fatal) {
+      if (!this.fatal && halt?.now !== true) {
         this.checkConnections(sim.nowMs);
         for (const lt of this.open) {
           this.violation('unfinished', sim.nowMs, lt, `still open ${fmtMs(this.drainBoundMs)} after the workload ended: ${lt.describeState()}`);
@@ -222,7 +268,41 @@ class Soak implements SoakRun {
   }
 
   lifetimeMaybeDone(lt: Lifetime): void {
-    if (lt.client.finished && (lt.server.conn === undefined || lt.server.finished)) this.open.delete(lt);
+    if (!(lt.client.finished && (lt.server.conn === undefined || lt.server.finished))) return;
+    if (this.open.delete(lt) && !Number.isNaN(this.healedAtMs)) {
+      const past = this.sim.nowMs - Math.max(this.healedAtMs, this.scriptEndMs(lt));
+      if (past > this.slowestAfterHealMs) this.slowestAfterHealMs = past;
+    }
+  }
+
+  // ------------------------------------------------------------------ the liveness phase
+
+  /** The workload is over: the network heals, perturbations stop, and every open connection must finish. */
+  private heal(now: number): void {
+    if (this.fatal) return;
+    this.healedAtMs = now;
+    this.sim.heal();
+    this.buggify?.stop();
+    if (this.opts.faults?.loseTimers) this.clients[0]?.node.loseTimers();
+    for (const lt of this.open) this.checkLivenessAt(lt);
+  }
+
+  /** When a lifetime's last scripted action is due at the latest (an abort may come 1.2 spans in). */
+  private scriptEndMs(lt: Lifetime): number {
+    const serverStart = lt.server.conn !== undefined ? lt.server.startMs : 0;
+    return Math.max(lt.startMs, serverStart) + Math.max(lt.plan.spanMs, 100) * 1.2;
+  }
+
+  private checkLivenessAt(lt: Lifetime): void {
+    const due = () => Math.max(this.healedAtMs, this.scriptEndMs(lt)) + this.livenessGraceMs;
+    this.sim.at(due(), (now) => {
+      if (this.fatal || !this.open.has(lt)) return;
+      // The server side may have started since (a SYN that got through late): its script moves the bound.
+      if (now < due()) return this.checkLivenessAt(lt);
+      this.violation('liveness', now, lt, `not finished ${fmtMs(this.livenessGraceMs)} after its script ended and the network healed (at ${fmtMs(this.healedAtMs)}): ${lt.describeState()}`);
+      lt.client.giveUpSoon(now);
+      lt.server.giveUpSoon(now);
+    });
   }
 
   // ------------------------------------------------------------------ events
@@ -238,8 +318,10 @@ class Soak implements SoakRun {
   }
 
   private dispatch(ctx: HostCtx, ev: EndpointEvent, now: number): void {
-    if (this.digest !== undefined) {
-      this.digest.update(`${now}|${ctx.name}|${ev.type}|${ev.connection.id}|${ev.type === 'closed' ? (ev.error?.code ?? '') : ''}|${ev.type === 'datagram' ? ev.bytes.length : ''}\n`);
+    const observers = this.observers;
+    if (observers.length > 0) {
+      const text = eventStep(now, ctx.name, ev);
+      for (const o of observers) o.step(text);
     }
     if (ev.type === 'accepted' && ctx === this.server) {
       this.accept(ev.connection, now);
@@ -264,7 +346,10 @@ class Soak implements SoakRun {
     this.registry.delete(key);
     this.server.sides.set(conn, lt.server);
     this.checkConfig(lt, 'server', conn, CONFIG_VARIANTS[lt.plan.serverVariant]!.config, now);
-    if (!this.open.has(lt)) this.open.add(lt);
+    if (!this.open.has(lt)) {
+      this.open.add(lt);
+      if (!Number.isNaN(this.healedAtMs)) this.checkLivenessAt(lt);
+    }
     lt.server.start(conn, now);
     if (lt.client.failedOrAborted) lt.server.peerGone(now);
   }
@@ -338,15 +423,7 @@ class Soak implements SoakRun {
     const key = kind === 'config' ? `${kind}|${message}` : `${kind}|${lt?.plan.id ?? message}`;
     if (this.seenViolations.has(key)) return;
     this.seenViolations.add(key);
-    const r = this.result;
-    r.violationCount++;
-    r.violationsByKind[kind] = (r.violationsByKind[kind] ?? 0) + 1;
-    if (r.violations.length < MAX_VIOLATIONS_KEPT) {
-      const v: Violation = { kind, atMs: Math.round(atMs * 1000) / 1000, message };
-      if (lt !== undefined) v.connection = lt.describe();
-      if (stack !== undefined) v.stack = stack;
-      r.violations.push(v);
-    }
+    addViolation(this.result, { kind, atMs, message, ...(lt !== undefined ? { connection: lt.describe() } : {}), ...(stack !== undefined ? { stack } : {}) });
   }
 
   /** A host's timers stayed due through `calls` expiries at one instant: report each such connection, give up on it. */
@@ -399,8 +476,10 @@ class Soak implements SoakRun {
       r.links.corrupted += l.stats.corrupted;
     }
     r.links.dropped = this.sim.dropsByReason();
-    if (this.digest !== undefined) r.digest = this.digest.digest('hex');
+    if (this.digest !== undefined) r.digest = this.digest.hex();
     if (this.logs !== undefined) r.logs = this.logs.close();
+    if (this.buggify !== undefined) r.buggify = { sites: this.buggify.sites, fired: { ...this.buggify.fired } };
+    if (this.opts.liveness) r.liveness = { healedAtMs: Number.isNaN(this.healedAtMs) ? -1 : this.healedAtMs, graceMs: this.livenessGraceMs, slowestMs: Math.round(this.slowestAfterHealMs) };
   }
 }
 

@@ -17,6 +17,16 @@ export interface SweepProgress {
   coveredMs: number;
   bytesRead: number;
   violations: number;
+  /** Simulated time of the finished seeds alone. */
+  finishedSimulatedMs: number;
+  /** Seeds running, and those of them past their workload (draining), with the connections they wait for. */
+  running: number;
+  draining: number;
+  drainingOpen: number;
+  /** Seeds running their second pass (checkDeterminism). */
+  secondPass: number;
+  /** Each running seed: how far it is, the connections it has open, which pass (checkDeterminism runs 2). */
+  runningSeeds: Array<{ simulatedMs: number; open: number; pass: number }>;
 }
 
 export interface SweepOptions {
@@ -39,7 +49,7 @@ export function runSweep(opts: SweepOptions): Promise<SoakResult[]> {
   const seeds = opts.seeds;
   const nWorkers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), seeds.length));
   const results = new Map<number, SoakResult>();
-  const running = new Map<number, { simulatedMs: number; bytesRead: number }>();
+  const running = new Map<number, { simulatedMs: number; bytesRead: number; open: number; pass: number }>();
   let next = 0;
   let doneSim = 0;
   let doneBytes = 0;
@@ -51,12 +61,34 @@ export function runSweep(opts: SweepOptions): Promise<SoakResult[]> {
     let sim = doneSim;
     let covered = results.size * durationMs;
     let bytes = doneBytes;
+    let draining = 0;
+    let drainingOpen = 0;
+    let secondPass = 0;
     for (const r of running.values()) {
       sim += r.simulatedMs;
       covered += Math.min(r.simulatedMs, durationMs);
       bytes += r.bytesRead;
+      if (r.pass === 2) secondPass++;
+      if (r.simulatedMs >= durationMs) {
+        draining++;
+        drainingOpen += r.open;
+      }
     }
-    opts.onProgress({ seedsDone: results.size, seedsTotal: seeds.length, simulatedMs: sim, plannedMs: seeds.length * durationMs, coveredMs: covered, bytesRead: bytes, violations });
+    opts.onProgress({
+      seedsDone: results.size,
+      seedsTotal: seeds.length,
+      simulatedMs: sim,
+      plannedMs: seeds.length * durationMs,
+      coveredMs: covered,
+      bytesRead: bytes,
+      violations,
+      finishedSimulatedMs: doneSim,
+      running: running.size,
+      draining,
+      drainingOpen,
+      secondPass,
+      runningSeeds: [...running.values()].map((r) => ({ simulatedMs: r.simulatedMs, open: r.open, pass: r.pass })),
+    });
   };
 
   return new Promise((resolve) => {
@@ -85,12 +117,12 @@ export function runSweep(opts: SweepOptions): Promise<SoakResult[]> {
           return;
         }
         current = seeds[next++]!;
-        running.set(current, { simulatedMs: 0, bytesRead: 0 });
+        running.set(current, { simulatedMs: 0, bytesRead: 0, open: 0, pass: 1 });
         worker.postMessage({ type: 'run', options: { ...opts.base, seed: current } } satisfies ToWorker);
       };
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'progress') {
-          running.set(msg.seed, { simulatedMs: msg.simulatedMs, bytesRead: msg.bytesRead });
+          running.set(msg.seed, { simulatedMs: msg.simulatedMs, bytesRead: msg.bytesRead, open: msg.openConnections, pass: msg.pass ?? 1 });
           progress();
         } else if (msg.type === 'result') {
           finishSeed(msg.result);

@@ -1,7 +1,9 @@
 // The counters a soak result and the totals of a sweep share, all at zero: one definition for the runner, the
 // sweep's stand-in for a failed seed, and the report's totals; and a seed's result with nothing counted yet.
 import { newHistogram } from './histogram.js';
-import type { SoakOptions, SoakResult } from './types.js';
+import type { SoakOptions, SoakResult, Violation } from './types.js';
+
+const MAX_VIOLATIONS_KEPT = 50;
 
 export type Tallies = Pick<SoakResult, 'lifetimes' | 'bytes' | 'messages' | 'datagrams' | 'segments' | 'latency' | 'datagramLatency' | 'links'>;
 
@@ -34,4 +36,11 @@ export function emptyResult(opts: Pick<SoakOptions, 'seed' | 'profile' | 'connec
     violationCount: 0,
     violationsByKind: {},
   };
+}
+
+/** Counts a violation in a result, and keeps it while fewer than 50 are kept. */
+export function addViolation(r: SoakResult, v: Violation): void {
+  r.violationCount++;
+  r.violationsByKind[v.kind] = (r.violationsByKind[v.kind] ?? 0) + 1;
+  if (r.violations.length < MAX_VIOLATIONS_KEPT) r.violations.push({ ...v, atMs: Math.round(v.atMs * 1000) / 1000 });
 }

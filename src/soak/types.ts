@@ -19,8 +19,28 @@ export interface SoakOptions {
   workload?: WorkloadName;
   /** Client hosts the connections are spread over (default: one per 16 connections, at most 8). */
   clientHosts?: number;
-  /** Test-only planted bugs, applied to every endpoint of the run. */
-  faults?: { corruptRetransmission?: number };
+  /**
+   * Test-only planted bugs. corruptRetransmission: every endpoint flips a bit of its Nth retransmission (a core
+   * fault). nondeterminism: the applications' timetables shift by 1 ms in every other run this process makes
+   * (state outside the seed, for --check-determinism to catch). loseTimers: from the end of the workload on,
+   * client0's driver stops firing its endpoint's timers (a stall for the liveness phase to catch).
+   */
+  faults?: SoakFaults;
+  /**
+   * Perturbations in the lab's drivers, never the core ("buggify"): timers fired late, datagrams handed over in
+   * bursts, one-byte reads, slow application reactions. Which sites are on and when they fire is drawn from the
+   * seed; 'all' turns every site on.
+   */
+  buggify?: boolean | 'all';
+  /**
+   * Liveness phase: when the workload ends the network heals (no loss, damage, jitter, outages or partitions;
+   * delay, rate and MTU stay) and every connection must finish within livenessGraceMs after its script ended.
+   */
+  liveness?: boolean;
+  /** The liveness phase's bound past a connection's script (default 4 min). */
+  livenessGraceMs?: number;
+  /** Run the seed twice and fail on the first output (packet or endpoint event) that differs. */
+  checkDeterminism?: boolean;
   /** Debugging: every endpoint's trace events, with the host's name (not for sweeps: functions stay in-process). */
   trace?: (host: string, event: TraceEvent) => void;
   /** Record a SHA-256 of every packet event and endpoint event (for determinism checks). */
@@ -38,6 +58,12 @@ export interface SoakOptions {
   drainBoundMs?: number;
   /** How long a side waits after its peer failed or aborted before giving up on it (default 2 min). */
   peerGoneMs?: number;
+}
+
+export interface SoakFaults {
+  corruptRetransmission?: number;
+  nondeterminism?: boolean;
+  loseTimers?: boolean;
 }
 
 export interface Violation {
@@ -63,7 +89,9 @@ export type ViolationKind =
   | 'livelock'
   | 'config'
   | 'unknown-connection'
-  | 'exception';
+  | 'exception'
+  | 'liveness'
+  | 'nondeterminism';
 
 export interface DirectionTotals {
   written: number;
@@ -110,6 +138,12 @@ export interface SoakResult {
   digest?: string;
   /** The replay logs written (record option), the server's first. */
   logs?: string[];
+  /** With the buggify option: the sites this seed turned on and how often each fired. */
+  buggify?: { sites: string[]; fired: Record<string, number> };
+  /** With the liveness option: when the network healed, and the longest a connection took past its script. */
+  liveness?: { healedAtMs: number; graceMs: number; slowestMs: number };
+  /** With checkDeterminism: the outputs compared (the second run stops at the first that differs). */
+  determinism?: { steps: number; identical: boolean };
 }
 
 export interface SoakProgress {
@@ -118,4 +152,8 @@ export interface SoakProgress {
   /** The workload's end (the run may drain past it). */
   durationMs: number;
   bytesRead: number;
+  /** Connections not finished yet (past durationMs: the ones the drain waits for). */
+  openConnections: number;
+  /** With checkDeterminism: which of the two runs this is (1 or 2). */
+  pass?: number;
 }

@@ -81,7 +81,11 @@ export interface WorkloadParams {
 const KB = 1024;
 const MB = 1024 * 1024;
 
-/** A seed for a sub-generator: the same (seed, a, b) always gives the same stream. */
+/**
+ * A seed for a sub-generator: the same (seed, a, b) always gives the same stream. Unsigned 32-bit, so the seeds
+ * the soak gives its endpoints print as they are in replay logs; the consumers see only the 32 bits (the Prng takes
+ * `seed | 0`, the stream keys go through xor), so this is the same stream the signed value gave.
+ */
 export function deriveSeed(seed: number, a: number, b = 0): number {
   let h = (seed ^ 0x2545f491) >>> 0;
   for (const x of [a, b]) {
@@ -90,7 +94,7 @@ export function deriveSeed(seed: number, a: number, b = 0): number {
     h = Math.imul(h, 0x85ebca6b) >>> 0;
     h ^= h >>> 13;
   }
-  return h | 0;
+  return h >>> 0;
 }
 
 class Draw {
