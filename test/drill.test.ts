@@ -104,8 +104,10 @@ describe('drill runner', () => {
   });
 
   it('names unsupported syscalls and syntax', () => {
-    assert.match(failure('0 sendmsg(3, ..., 0) = 10\n'), /^line 1: unsupported syscall 'sendmsg'/);
-    assert.match(failure('0 < S 0:0(0) win 1000 <md5 abc>\n'), /^line 1: unsupported TCP option 'md5 abc'/);
+    assert.match(failure('0 frobnicate(3, ..., 0) = 10\n'), /^line 1: unsupported syscall 'frobnicate'/);
+    assert.equal(failure('0 epoll_create(1) = 5\n'), 'epoll is Linux-only (line 1: epoll_create(...))');
+    assert.equal(failure('0 < S 0:0(0) win 1000 <md5 abc>\n'), 'a TCP MD5 signature (RFC 2385) is Linux-only (line 1: <...md5 abc...>)');
+    assert.match(failure('0 < S 0:0(0) win 1000 <frob 1>\n'), /^line 1: unsupported TCP option 'frob 1'/);
     assert.match(failure('// @stevens nonsense=1\n0 close(3) = 0\n'), /^line 1: unknown @stevens directive 'nonsense'/);
   });
 

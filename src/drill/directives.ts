@@ -7,14 +7,25 @@
 //   tolerance=MS   how far an outbound packet's time may stray from the script's time
 //   seed=N         Endpoint option seed (default 1)
 //   config.NAME=V  any Endpoint / connection configuration override (number, true/false, or a string)
+//   requires=A,B   features of features.ts the script needs: while one is missing the script fails with its
+//                  "not supported yet" line (the test harness expects exactly that), once present it runs
+//   include=FILE   the directives of FILE (a path relative to the script; comments and directives only), in
+//                  place: a shared defaults header
 
 import type { DirectiveValue, Directives } from './ast.js';
-import type { DirectiveComment } from './source.js';
+import type { DirectiveComment } from './lexer.js';
 import { DrillError } from './errors.js';
+import { FEATURES, isFeatureId } from './features.js';
 
 export function defaultDirectives(): Directives {
-  return { peerIsn: 0, tsOffset: 0, seed: 1, config: {}, lines: {} };
+  return { peerIsn: 0, tsOffset: 0, seed: 1, config: {}, requires: [], lines: {} };
 }
+
+/** Reads an included file's directive comments; `line` is the including directive's line (for messages). */
+export type IncludeReader = (path: string, line: number) => DirectiveComment[];
+
+/** How deep includes may nest (a cycle stops here). */
+const MAX_INCLUDE_DEPTH = 8;
 
 function parseValue(raw: string): DirectiveValue {
   if (raw === 'true') return true;
@@ -32,8 +43,13 @@ function uint32(line: number, key: string, v: DirectiveValue): number {
   return v;
 }
 
-export function parseDirectives(comments: DirectiveComment[]): Directives {
+export function parseDirectives(comments: DirectiveComment[], include?: IncludeReader): Directives {
   const d = defaultDirectives();
+  apply(d, comments, include, 0);
+  return d;
+}
+
+function apply(d: Directives, comments: DirectiveComment[], include: IncludeReader | undefined, depth: number): void {
   for (const c of comments) {
     for (const word of c.text.split(/\s+/).filter((w) => w !== '')) {
       const eq = word.indexOf('=');
@@ -59,14 +75,25 @@ export function parseDirectives(comments: DirectiveComment[]): Directives {
           if (typeof value !== 'number' || !Number.isInteger(value)) throw new DrillError(c.line, `@stevens seed must be an integer, got '${String(value)}'`);
           d.seed = value;
           break;
+        case 'requires':
+          for (const id of String(value).split(',')) {
+            if (!isFeatureId(id)) throw new DrillError(c.line, `@stevens requires: unknown feature '${id}' (known: ${Object.keys(FEATURES).join(', ')})`);
+            if (!d.requires.includes(id)) d.requires.push(id);
+          }
+          break;
+        case 'include': {
+          if (!include) throw new DrillError(c.line, '@stevens include needs the script to be read from a file');
+          if (depth >= MAX_INCLUDE_DEPTH) throw new DrillError(c.line, `@stevens include nested more than ${MAX_INCLUDE_DEPTH} deep (a cycle?)`);
+          apply(d, include(String(value), c.line), include, depth + 1);
+          break;
+        }
         case 'tolerance':
           if (typeof value !== 'number' || !(value >= 0)) throw new DrillError(c.line, `@stevens tolerance must be a number of ms >= 0, got '${String(value)}'`);
           d.toleranceMs = value;
           break;
         default:
-          throw new DrillError(c.line, `unknown @stevens directive '${key}' (known: isn, peer_isn, ts_offset, tolerance, seed, config.<name>)`);
+          throw new DrillError(c.line, `unknown @stevens directive '${key}' (known: isn, peer_isn, ts_offset, tolerance, seed, config.<name>, requires, include)`);
       }
     }
   }
-  return d;
 }

@@ -21,6 +21,7 @@ export interface Ports {
 }
 
 function inboundOption(o: OptionSpec, space: SeqSpace): TcpOption {
+  if (o.kind === 'fastopen' || o.kind === 'md5' || o.kind === 'accecn') throw new Error(`option ${o.kind} reached the wire encoder (the runner refuses it first)`);
   if (o.kind === 'sack') {
     // Inbound SACK blocks acknowledge the endpoint's data: its sequence space.
     return { kind: 'sack', blocks: o.blocks.map((b) => ({ left: space.localAbs(b.left), right: space.localAbs(b.right) })) };
@@ -40,7 +41,7 @@ export function buildInbound(p: PacketEvent, space: SeqSpace, ports: Ports): Uin
     flags: p.flags,
     window: p.window ?? DEFAULT_INBOUND_WINDOW,
     checksum: 0,
-    urgentPointer: 0,
+    urgentPointer: p.urgentPointer ?? 0,
     options: {},
     optionBytes: raw,
     payload: new Uint8Array(p.length),
@@ -93,6 +94,7 @@ export function outboundView(seg: TcpSegment, space: SeqSpace): PacketView | str
     length: seg.payload.length,
     ack: space.peerRel(seg.ack),
     window: seg.window,
+    urgentPointer: seg.urgentPointer,
     options,
   };
 }

@@ -15,6 +15,7 @@ export interface PacketView {
   length: number;
   ack?: number;
   window?: number;
+  urgentPointer?: number;
   options?: RenderedOption[] | 'any';
 }
 
@@ -32,6 +33,12 @@ export function renderOption(o: RenderedOption): string {
       return `TS val ${o.value} ecr ${o.echo}`;
     case 'sack':
       return `sack ${o.blocks.map((b) => `${b.left}:${b.right}`).join(' ')}`;
+    case 'fastopen':
+      return `${o.experimental ? 'FOEXP' : 'FO'}${o.cookie ? ` ${o.cookie}` : ''}`;
+    case 'md5':
+      return `md5 ${o.digest}`;
+    case 'accecn':
+      return `ECN ${o.fields.map((f) => `${f.name} ${f.value}`).join(' ')}`;
     case 'unknown':
       return `option-${o.code}(${o.data.length} bytes)`;
   }
@@ -51,6 +58,7 @@ export function renderPacket(p: PacketView): string {
   const parts = [p.direction === 'in' ? '<' : '>', renderFlags(p.flags), `${p.seq}:${(p.seq + p.length) >>> 0}(${p.length})`];
   if (p.ack !== undefined && p.flags & ACK) parts.push(`ack ${p.ack}`);
   if (p.window !== undefined) parts.push(`win ${p.window}`);
+  if (p.urgentPointer) parts.push(`urg ${p.urgentPointer}`);
   if (p.options !== undefined && (p.options === 'any' || p.options.length > 0)) parts.push(renderOptions(p.options));
   return parts.join(' ');
 }

@@ -8,21 +8,29 @@
 // Relative times (+x) count from the previous event's actual time (for outbound lines: when the packet left).
 // A packet left more than `tolerance` before a later non-outbound line, or one still queued at the end (up to
 // the last line's time + tolerance), is an unexpected packet and fails the script.
+//
+// A blocking call (`T...END name(...)`) starts at T; while it waits, the script's later lines run (as
+// packetdrill's main thread goes on while its syscall thread blocks), and it must return within tolerance of
+// END. The next syscall line waits for it first (packetdrill has one syscall thread). A construct stevens
+// cannot run fails with one "not supported yet" line (features.ts).
 
 import type { Directives, PacketEvent, Script, ScriptLine, SyscallEvent } from './ast.js';
-import { checkAssertion } from './assert-eval.js';
+import { runCode, type Value } from './python-eval.js';
 import { DrillError, errorMessage } from './errors.js';
+import { FEATURES, UnsupportedError, unsupported, type FeatureId, type FeatureKind } from './features.js';
+import { applyOptions } from './options.js';
 import { buildInbound, decodeOutbound, inboundView, outboundView, type Ports } from './packets.js';
 import { matchOutbound } from './matcher.js';
-import { parseScript } from './parser.js';
+import { parseScript, type ParseOptions } from './parser.js';
 import { renderPacket, type PacketView } from './render.js';
 import { SeqSpace } from './seq.js';
 import { SocketTable } from './sockets.js';
-import { formatOutcome, runSyscall, type SyscallContext } from './syscalls.js';
+import { applyCommand, emptySysctls } from './sysctl.js';
+import { formatOutcome, runSyscall, type SyscallContext, type SyscallOutcome, type Waiter } from './syscalls.js';
 import { formatSeconds, resolveTime } from './time.js';
 import { Endpoint, TCP_PROFILE, wire, type EndpointOptions, type Remote } from '../core/index.js';
 
-const { SYN } = wire;
+const { SYN, URG } = wire;
 
 /** Default timing tolerance for outbound packets, ms (as packetdrill's default). */
 export const DEFAULT_TOLERANCE_MS = 4;
@@ -44,7 +52,15 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-export type RunResult = { passed: true } | { passed: false; line: number; message: string };
+export type RunResult =
+  | { passed: true }
+  | {
+      passed: false;
+      line: number;
+      message: string;
+      /** The failure is a construct stevens cannot run (features.ts); `declared`: the script said it requires it. */
+      unsupported?: { feature: FeatureId; kind: FeatureKind; construct: string; declared: boolean };
+    };
 
 interface Outbound {
   atMs: number;
@@ -65,31 +81,62 @@ function checkConfigKeys(d: Directives): void {
   }
 }
 
+/** A blocking call waiting to return. */
+interface Blocked {
+  line: ScriptLine;
+  call: SyscallEvent;
+  waiter: Waiter;
+  /** When the script says it returns. */
+  endMs: number;
+}
+
 class Run implements SyscallContext {
   readonly ep: Endpoint;
   nowMs = 0;
   readonly sockets = new SocketTable();
   readonly remote = PEER_REMOTE;
-  readonly port = SCRIPT_PORT;
+  readonly listenPort: number;
+  readonly connectPort: number;
+  readonly sysctl = emptySysctls();
+  readonly endpointConfig: Record<string, unknown>;
+  readonly endpointMaxDatagramBytes: number;
   private readonly space: SeqSpace;
-  private readonly ports: { local: number | undefined; peer: number } = { local: SCRIPT_PORT, peer: PEER_CLIENT_PORT };
+  private readonly ports: { local: number | undefined; peer: number };
   private role: 'server' | 'client' | undefined;
   private readonly queue: Outbound[] = [];
   /** Actual time of the previous event, for relative times. */
   private anchorMs = 0;
   private readonly toleranceMs: number;
+  private readonly tolerancePercent: number;
   private readonly log: ((line: string) => void) | undefined;
+  private blocked: Blocked | undefined;
+  /** Names %{ }% blocks assigned (packetdrill runs them all in one Python program). */
+  private readonly pythonVars = new Map<string, Value>();
+  /** A call without a time window waiting in waitNow(). */
+  private waiting: Waiter | undefined;
 
   constructor(
     private readonly script: Script,
     opts: RunOptions,
   ) {
     const d = script.directives;
-    this.toleranceMs = d.toleranceMs ?? opts.toleranceMs ?? DEFAULT_TOLERANCE_MS;
+    for (const id of d.requires) {
+      if (!FEATURES[id].available) unsupported(id, d.lines['requires'] ?? 1, `@stevens requires=${d.requires.join(',')}`);
+    }
+    const settings = applyOptions(script.options);
+    this.toleranceMs = d.toleranceMs ?? settings.toleranceMs ?? opts.toleranceMs ?? DEFAULT_TOLERANCE_MS;
+    this.tolerancePercent = settings.tolerancePercent ?? 0;
+    this.listenPort = settings.listenPort ?? SCRIPT_PORT;
+    this.connectPort = settings.connectPort ?? SCRIPT_PORT;
+    this.ports = { local: this.listenPort, peer: PEER_CLIENT_PORT };
     this.log = opts.log;
     this.space = new SeqSpace(d.peerIsn, d.isn);
     checkConfigKeys(d);
-    const endpointOptions: Record<string, unknown> = { ...d.config, seed: d.seed, fixedTimestampOffset: d.tsOffset };
+    this.endpointConfig = { ...d.config };
+    if (settings.maxDatagramBytes !== undefined && !('maxDatagramBytes' in d.config)) this.endpointConfig['maxDatagramBytes'] = settings.maxDatagramBytes;
+    this.endpointMaxDatagramBytes = (this.endpointConfig['maxDatagramBytes'] as number | undefined) ?? TCP_PROFILE.maxDatagramBytes;
+    if (script.initCommand) applyCommand(this.sysctl, script.initCommand.command, script.initCommand.line);
+    const endpointOptions: Record<string, unknown> = { ...this.endpointConfig, seed: d.seed, fixedTimestampOffset: d.tsOffset };
     if (d.isn !== undefined) endpointOptions['fixedIsn'] = d.isn;
     try {
       this.ep = new Endpoint(endpointOptions as unknown as EndpointOptions);
@@ -103,7 +150,7 @@ class Run implements SyscallContext {
     if (this.role !== undefined && this.role !== role) throw new Error('a drill script is either a server (listen) or a client (connect), not both');
     this.role = role;
     if (role === 'client') {
-      this.ports.peer = SCRIPT_PORT;
+      this.ports.peer = this.connectPort;
       this.ports.local = undefined; // learnt from the first outbound segment
     }
   }
@@ -117,6 +164,16 @@ class Run implements SyscallContext {
       this.enqueue(t.remote, t.bytes);
     }
     this.sockets.absorbEvents(this.ep);
+    if (this.blocked) this.checkBlocked(this.blocked);
+  }
+
+  /** The earliest of the endpoint's deadlines and a waiting call's own (a poll timeout, a linger time). */
+  private nextDeadline(): number | undefined {
+    let next = this.ep.pollTimeoutMs();
+    for (const d of [this.blocked?.waiter.deadlineMs, this.waiting?.deadlineMs]) {
+      if (d !== undefined && (next === undefined || d < next)) next = d;
+    }
+    return next;
   }
 
   private enqueue(remote: Remote, bytes: Uint8Array): void {
@@ -135,14 +192,18 @@ class Run implements SyscallContext {
     this.logLine(`${formatSeconds(this.nowMs)} ${typeof view === 'string' ? `> ${view}` : renderPacket(view)}`);
   }
 
-  /** Fires due timers in deadline order up to `limit`; with stopOnOutput, stops once something is queued. */
-  private fireTimers(limit: number, stopOnOutput: boolean): void {
+  /**
+   * Fires due timers in deadline order up to `limit`; with stopOnOutput, stops once something is queued; with
+   * `until`, once it holds.
+   */
+  private fireTimers(limit: number, stopOnOutput: boolean, until?: () => boolean): void {
     let lastAt = -Infinity;
     let firings = 0;
     let total = 0;
     for (;;) {
       if (stopOnOutput && this.queue.length > 0) return;
-      const deadline = this.ep.pollTimeoutMs();
+      if (until?.()) return;
+      const deadline = this.nextDeadline();
       if (deadline === undefined || deadline > limit) return;
       if (++total > MAX_FIRINGS_PER_WAIT) throw new Error(`gave up after ${MAX_FIRINGS_PER_WAIT} timer firings (now ${formatSeconds(this.nowMs)} s)`);
       this.nowMs = Math.max(this.nowMs, deadline);
@@ -191,6 +252,7 @@ class Run implements SyscallContext {
     }
     const last = lines[lines.length - 1];
     if (!last) return;
+    if (this.blocked) this.finishBlocked();
     try {
       this.fireTimers(this.anchorMs + this.toleranceMs, false);
     } catch (err) {
@@ -200,56 +262,162 @@ class Run implements SyscallContext {
     if (extra) throw new DrillError(last.line, `unexpected outbound packet ${this.describe(extra)}, after the last line`);
   }
 
+  /** Tolerance for an event at `t`: the fixed one, or --tolerance_percent of its delay if that is larger. */
+  private toleranceAt(t: number): number {
+    return Math.max(this.toleranceMs, ((t - this.anchorMs) * this.tolerancePercent) / 100);
+  }
+
   private runLine(line: ScriptLine): void {
-    const w = resolveTime(line.time, this.anchorMs, this.nowMs, this.toleranceMs);
     const ev = line.event;
+    // packetdrill has one syscall thread: a call waits for the blocked one to return (and starts late if it must).
+    const waited = ev.kind === 'syscall' && this.blocked !== undefined;
+    if (waited) this.finishBlocked();
+    const point = line.time.kind === 'point' ? resolveTime(line.time, this.anchorMs, this.nowMs, 0).target : this.nowMs;
+    const w = resolveTime(line.time, this.anchorMs, this.nowMs, this.toleranceAt(point));
     if (ev.kind === 'packet' && ev.direction === 'out') {
       this.expectOutbound(line, ev, w.target, w.lo, w.hi);
       return;
     }
-    if (w.target < this.nowMs - this.toleranceMs) {
+    if (ev.kind === 'other-packet') unsupported('non-tcp-packet', line.line, ev.text, `a${ev.protocol === 'icmp' ? 'n ICMP' : ' UDP'} packet from the script peer`);
+    if (w.target < this.nowMs - this.toleranceMs && !waited) {
       throw new DrillError(line.line, `time ${formatSeconds(w.target)} is before the current time ${formatSeconds(this.nowMs)}`);
     }
     this.advanceTo(w.target);
     this.checkNoUnexpected(line, w.target);
     switch (ev.kind) {
       case 'packet':
-        this.inject(ev);
+        this.inject(line, ev);
         break;
       case 'syscall':
         this.syscall(line, ev);
         break;
-      case 'code':
-        for (const a of ev.assertions) {
-          const failure = checkAssertion(a, this.sockets.current?.conn.stats() as unknown as Record<string, unknown> | undefined);
-          if (failure) throw new DrillError(a.line, failure);
-        }
+      case 'code': {
+        const rec = this.sockets.current;
+        const ctx = { stats: rec?.conn.stats() as unknown as Record<string, unknown> | undefined, conn: rec?.conn };
+        runCode(ev.statements, ctx, this.pythonVars, this.log);
+        break;
+      }
+      case 'command':
+        applyCommand(this.sysctl, ev.command, line.line);
         break;
     }
     this.drain();
     this.anchorMs = this.nowMs;
   }
 
-  private inject(p: PacketEvent): void {
+  /** Refuses what a packet line says that stevens' segments cannot carry (yet). */
+  private checkPacketConstructs(line: ScriptLine, p: PacketEvent): void {
+    const n = line.line;
+    if (p.encapsulation !== undefined) unsupported('encapsulation', n, p.encapsulation);
+    if (/[A0-7]/.test(p.flagsText)) unsupported('ecn', n, `flags ${p.flagsText}`, "AccECN's AE flag and ACE counter");
+    if (p.flags & URG) unsupported('urgent', n, `flags ${p.flagsText}`);
+    const ip = p.ip;
+    if (ip) {
+      // Inbound ECT marks and IP fields mean nothing to a TCP that has not negotiated ECN (stevens never does);
+      // CE asks for an ECN echo, and an outbound mark cannot be checked: UDP does not carry them to stevens.
+      if (ip.ecn === 'ce' || (p.direction === 'out' && ip.ecn !== undefined && ip.ecn !== 'noecn')) unsupported('ecn', n, ip.text, `the ECN mark ${ip.ecn}`);
+      if (p.direction === 'out' && (ip.tos !== undefined || ip.flowLabel !== undefined || ip.ttl !== undefined)) unsupported('ip-field', n, ip.text);
+    }
+    if (p.options !== undefined && p.options !== 'any') {
+      for (const o of p.options) {
+        if (o.kind === 'fastopen') unsupported('fastopen', n, `<...${o.experimental ? 'FOEXP' : 'FO'}${o.cookie ? ` ${o.cookie}` : ''}...>`);
+        if (o.kind === 'md5') unsupported('md5', n, `<...md5 ${o.digest}...>`);
+        if (o.kind === 'accecn') unsupported('ecn', n, `<...ECN ${o.fields.map((f) => `${f.name} ${f.value}`).join(' ')}...>`, 'the AccECN option');
+      }
+    }
+  }
+
+  private inject(line: ScriptLine, p: PacketEvent): void {
+    this.checkPacketConstructs(line, p);
     if (this.ports.local === undefined) {
       throw new Error("the endpoint's port is not known yet: an inbound packet in a client script must follow the endpoint's SYN");
     }
-    const bytes = buildInbound(p, this.space, this.ports as Ports);
+    const ports: Ports = p.ports ? { peer: p.ports.src, local: p.ports.dst } : (this.ports as Ports);
+    const bytes = buildInbound(p, this.space, ports);
     this.logLine(`${formatSeconds(this.nowMs)} ${renderPacket(inboundView(p))}`);
     this.ep.handleDatagram(this.nowMs, this.remote, bytes);
   }
 
-  private syscall(line: ScriptLine, call: SyscallEvent): void {
-    const out = runSyscall(call, this, line.line);
-    this.logLine(`${formatSeconds(this.nowMs)} ${line.text.replace(/^\S+\s+/, '').replace(/\s*=.*$/s, '')} = ${formatOutcome(out)}`);
+  private logCall(line: ScriptLine, out: SyscallOutcome, suffix = ''): void {
+    const call = line.text
+      .replace(/^\S+\s+/, '')
+      .replace(/^\.\.\.\s*\S+\s+/, '')
+      .replace(/\s*=\s*-?(0x[0-9a-fA-F]+|\d+)(\s*E[A-Z0-9]+)?\s*(\(.*\))?$/s, '');
+    this.logLine(`${formatSeconds(this.nowMs)} ${call} = ${formatOutcome(out)}${suffix}`);
+  }
+
+  /** Compares a call's outcome with the script. */
+  private checkOutcome(line: ScriptLine, call: SyscallEvent, out: SyscallOutcome): void {
     if (out.mismatch) throw new DrillError(line.line, `${out.mismatch} (at "${line.text}")`);
-    if (out.result !== call.result || out.errno !== call.errno) {
+    // `= -1` without an errno accepts any errno (packetdrill's grammar allows it).
+    if (out.result !== call.result || (call.errno !== undefined && out.errno !== call.errno)) {
       const note = out.note ? `: ${out.note}` : '';
       throw new DrillError(line.line, `${call.name}: expected ${formatOutcome(call)}, actual ${formatOutcome(out)}${note} (at "${line.text}")`);
     }
   }
 
+  private syscall(line: ScriptLine, call: SyscallEvent): void {
+    const startMs = this.nowMs;
+    const blocking = call.blockingUntilMs !== undefined;
+    const out = runSyscall(call, this, line.line, blocking ? 'block' : 'now');
+    if (!blocking) {
+      const done = 'kind' in out ? this.waitNow(line, out) : out;
+      this.logCall(line, done);
+      this.checkOutcome(line, call, done);
+      return;
+    }
+    const relative = line.time.kind === 'point' ? line.time.at.relative : line.time.kind === 'range' ? line.time.lo.relative : false;
+    const endMs = relative ? this.anchorMs + call.blockingUntilMs! : call.blockingUntilMs!;
+    if (endMs < startMs) throw new DrillError(line.line, `the blocking call ends (${formatSeconds(endMs)}) before it starts (${formatSeconds(startMs)})`);
+    const waiter: Waiter = 'kind' in out ? out : { kind: 'wait', poll: () => out };
+    this.blocked = { line, call, waiter, endMs };
+    this.logLine(`${formatSeconds(this.nowMs)} ${call.name}(...) blocks, to return at ${formatSeconds(endMs)}`);
+    this.checkBlocked(this.blocked);
+  }
+
+  /** A call without a time window that blocks by its arguments (a poll timeout, a linger time): only timers run. */
+  private waitNow(line: ScriptLine, waiter: Waiter): SyscallOutcome {
+    let done = waiter.poll(this.nowMs);
+    if (done) return done;
+    this.waiting = waiter;
+    try {
+      this.fireTimers(Infinity, false, () => (done ??= waiter.poll(this.nowMs)) !== undefined);
+    } finally {
+      this.waiting = undefined;
+    }
+    if (!done) throw new DrillError(line.line, `"${line.text}" would block forever: nothing can wake it (give the call a time window, T...END, so later lines run while it waits)`);
+    return done;
+  }
+
+  /** Whether the blocked call returns now; if so, checks its result and when it returned. */
+  private checkBlocked(b: Blocked): void {
+    const out = b.waiter.poll(this.nowMs);
+    if (out === undefined) return;
+    this.blocked = undefined;
+    this.logCall(b.line, out, ' (returned)');
+    this.checkOutcome(b.line, b.call, out);
+    const tol = this.toleranceMs;
+    if (this.nowMs < b.endMs - tol || this.nowMs > b.endMs + tol) {
+      throw new DrillError(b.line.line, `${b.call.name}() returned at ${formatSeconds(this.nowMs)}, expected ${formatSeconds(b.endMs)} (±${tol} ms) (at "${b.line.text}")`);
+    }
+  }
+
+  /** Runs timers until the blocked call returns; it must by its end time plus tolerance. */
+  private finishBlocked(): void {
+    const b = this.blocked!;
+    try {
+      this.fireTimers(b.endMs + this.toleranceMs, false, () => this.blocked !== b);
+    } catch (err) {
+      if (err instanceof DrillError) throw err;
+      throw new DrillError(b.line.line, `${errorMessage(err)} (at "${b.line.text}")`);
+    }
+    if (this.blocked === b) {
+      throw new DrillError(b.line.line, `${b.call.name}() still blocked at ${formatSeconds(this.nowMs)}, expected to return at ${formatSeconds(b.endMs)} (at "${b.line.text}")`);
+    }
+  }
+
   private expectOutbound(line: ScriptLine, p: PacketEvent, target: number, lo: number, hi: number): void {
+    this.checkPacketConstructs(line, p);
     if (this.queue.length === 0) this.fireTimers(hi, true);
     const o = this.queue.shift();
     const when = line.time.kind === 'any' ? '' : ` by ${formatSeconds(hi)}`;
@@ -258,14 +426,15 @@ class Run implements SyscallContext {
     if (typeof o.view === 'string') throw new DrillError(line.line, `expected "${line.text}", actual ${actual}`);
     const mismatch = matchOutbound(p, o.view);
     if (mismatch) throw new DrillError(line.line, `${mismatch}; expected "${line.text}", actual ${actual}`);
-    if (o.srcPort !== this.ports.local || o.dstPort !== this.ports.peer) {
-      throw new DrillError(line.line, `ports: expected ${this.ports.local} > ${this.ports.peer}, actual ${o.srcPort} > ${o.dstPort}; actual ${actual}`);
+    const want = p.ports ?? { src: this.ports.local, dst: this.ports.peer };
+    if (o.srcPort !== want.src || o.dstPort !== want.dst) {
+      throw new DrillError(line.line, `ports: expected ${want.src} > ${want.dst}, actual ${o.srcPort} > ${o.dstPort}; actual ${actual}`);
     }
     if (o.remote.address !== this.remote.address || o.remote.port !== this.remote.port) {
       throw new DrillError(line.line, `sent to ${o.remote.address}:${o.remote.port}, not the script peer ${this.remote.address}:${this.remote.port}; actual ${actual}`);
     }
     if (o.atMs < lo || o.atMs > hi) {
-      const window = line.time.kind === 'range' ? `[${formatSeconds(lo)}, ${formatSeconds(hi)}]` : `${formatSeconds(target)} (±${this.toleranceMs} ms)`;
+      const window = line.time.kind === 'range' ? `[${formatSeconds(lo)}, ${formatSeconds(hi)}]` : `${formatSeconds(target)} (±${(hi - lo) / 2} ms)`;
       throw new DrillError(line.line, `time: expected ${window}, actual ${formatSeconds(o.atMs)}; expected "${line.text}", actual ${actual}`);
     }
     this.anchorMs = o.atMs;
@@ -276,25 +445,33 @@ class Run implements SyscallContext {
   }
 }
 
+function failed(err: unknown, script: Script | undefined): RunResult {
+  if (err instanceof UnsupportedError) {
+    const kind = FEATURES[err.feature].kind;
+    const declared = script?.directives.requires.includes(err.feature) ?? false;
+    return { passed: false, line: err.line, message: err.message, unsupported: { feature: err.feature, kind, construct: err.construct, declared } };
+  }
+  if (err instanceof DrillError) return { passed: false, line: err.line, message: err.message };
+  return { passed: false, line: 0, message: `internal error: ${errorMessage(err)}` };
+}
+
 /** Runs an already parsed script. */
 export function runParsed(script: Script, opts: RunOptions = {}): RunResult {
   try {
     new Run(script, opts).run();
     return { passed: true };
   } catch (err) {
-    if (err instanceof DrillError) return { passed: false, line: err.line, message: err.message };
-    return { passed: false, line: 0, message: `internal error: ${errorMessage(err)}` };
+    return failed(err, script);
   }
 }
 
 /** Parses and runs a script's text. */
-export function runScript(source: string, opts: RunOptions = {}): RunResult {
+export function runScript(source: string, opts: RunOptions & ParseOptions = {}): RunResult {
   let script: Script;
   try {
-    script = parseScript(source);
+    script = parseScript(source, opts);
   } catch (err) {
-    if (err instanceof DrillError) return { passed: false, line: err.line, message: err.message };
-    return { passed: false, line: 0, message: `internal error: ${errorMessage(err)}` };
+    return failed(err, undefined);
   }
   return runParsed(script, opts);
 }

@@ -1,8 +1,26 @@
 // The script's file descriptors and what they stand for: a fresh socket (options collected for later), the
 // endpoint's listener, or a Connection. Endpoint events are pumped in here, in order, into per-connection
-// state (pending error, accept queue) that read/write/accept/getsockopt then report the way Linux would.
+// state (pending error, accept queue, which directions the application shut) that read/write/accept/poll/
+// getsockopt then report the way Linux would.
 
 import type { Connection, Endpoint } from '../core/index.js';
+
+/** What setsockopt() left on a socket; an accepted connection inherits its listener's, as in Linux. */
+export interface SocketOptions {
+  /** Configuration for the connection listen()/connect() makes (SO_SNDBUF, TCP_USER_TIMEOUT, ...). */
+  overrides: Record<string, unknown>;
+  /** SO_LINGER. */
+  linger?: { onoff: boolean; seconds: number };
+  /** TCP_MAXSEG as set (getsockopt reports it until there is a connection). */
+  userMss?: number;
+  /** SO_KEEPALIVE as set, and TCP_KEEPIDLE (which alone does not turn keepalive on). */
+  keepalive?: boolean;
+  keepIdleMs?: number;
+}
+
+export function copyOptions(o: SocketOptions): SocketOptions {
+  return { ...o, overrides: { ...o.overrides }, linger: o.linger && { ...o.linger } };
+}
 
 export interface ConnRecord {
   conn: Connection;
@@ -12,11 +30,16 @@ export interface ConnRecord {
   errorReported: boolean;
   closed: boolean;
   connected: boolean;
+  /** shutdown(SHUT_RD or SHUT_RDWR): read() answers 0 once the queue is empty (Linux's RCV_SHUTDOWN). */
+  readShutdown: boolean;
+  /** shutdown(SHUT_WR or SHUT_RDWR) or close(): Linux's SEND_SHUTDOWN. */
+  writeShutdown: boolean;
+  opts: SocketOptions;
 }
 
 export type Socket =
-  | { kind: 'fresh'; fd: number; overrides: Record<string, unknown> }
-  | { kind: 'listener'; fd: number; overrides: Record<string, unknown> }
+  | { kind: 'fresh'; fd: number; opts: SocketOptions }
+  | { kind: 'listener'; fd: number; opts: SocketOptions }
   | { kind: 'conn'; fd: number; rec: ConnRecord };
 
 export class SocketTable {
@@ -31,7 +54,7 @@ export class SocketTable {
   record(conn: Connection): ConnRecord {
     let rec = this.records.get(conn);
     if (!rec) {
-      rec = { conn, pendingError: undefined, errorReported: false, closed: false, connected: false };
+      rec = { conn, pendingError: undefined, errorReported: false, closed: false, connected: false, readShutdown: false, writeShutdown: false, opts: { overrides: {} } };
       this.records.set(conn, rec);
     }
     return rec;

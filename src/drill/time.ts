@@ -1,42 +1,55 @@
 // The time column: `0.100` (absolute seconds), `+0.1` (relative to the previous event's actual time),
-// `0.1~0.2` / `+0.1~+0.2` (a window) and `*` (any time). Parsed to milliseconds.
+// `0.1~0.2` / `+0.1~+0.2` (a window) and `*` (any time). Parsed to milliseconds. (A blocking call's end,
+// `+0...0.2`, belongs to the syscall: syscall-parser.ts.)
 
 import type { TimePoint, TimeSpec } from './ast.js';
 import { DrillError } from './errors.js';
-
-const POINT = /^(\+)?(\d+(?:\.\d*)?|\.\d+)$/;
+import type { Token } from './lexer.js';
+import { show } from './lexer.js';
+import type { TokenStream } from './tokens.js';
 
 /** Seconds as written -> milliseconds, exact to the microsecond. */
-function secondsToMs(s: string): number {
+export function secondsToMs(s: string): number {
   return Math.round(Number.parseFloat(s) * 1e6) / 1e3;
 }
 
-function parsePoint(line: number, word: string): TimePoint {
-  const m = POINT.exec(word);
-  if (!m) throw new DrillError(line, `bad time '${word}'`);
-  return { relative: m[1] === '+', ms: secondsToMs(m[2]!) };
+/** Whether a token can start the time column: `*`, `+`, or a number. */
+export function startsTime(t: Token | undefined): boolean {
+  if (!t) return false;
+  if (t.t === 'char') return t.text === '*' || t.text === '+';
+  return (t.t === 'int' || t.t === 'float') && !t.text.startsWith('-');
 }
 
-/** Splits the time column off a statement. */
-export function parseTime(line: number, text: string): { time: TimeSpec; rest: string } {
-  const trimmed = text.trimStart();
-  const m = /^(\S+)(\s+|$)/.exec(trimmed);
-  if (!m) throw new DrillError(line, 'empty statement');
-  const word = m[1]!;
-  const rest = trimmed.slice(m[0].length);
-  if (word === '*') return { time: { kind: 'any' }, rest };
-  if (word.includes('...')) {
-    throw new DrillError(line, `blocking-call time windows like '${word}' are not supported (stevens sockets are non-blocking)`);
+const TIME_EXAMPLES = 'like 0.1, +0.1, 0.1~0.2 or *';
+
+/** A number of seconds (int or float token), as ms. */
+export function parseSeconds(ts: TokenStream, what: string): number {
+  const t = ts.peek();
+  if (t?.t !== 'int' && t?.t !== 'float') throw new DrillError(ts.line(), `${what}: expected a number of seconds, got '${show(t)}'`);
+  if (t.text.startsWith('-')) throw new DrillError(t.line, `${what}: negative time '${t.text}'`);
+  if (t.t === 'int' && t.text.startsWith('0x')) throw new DrillError(t.line, `${what}: a time is written in decimal seconds, got '${t.text}'`);
+  ts.next();
+  return secondsToMs(t.text);
+}
+
+function parsePoint(ts: TokenStream): TimePoint {
+  const relative = ts.takeChar('+');
+  return { relative, ms: parseSeconds(ts, 'time') };
+}
+
+/** The time column at the stream's position. */
+export function parseTime(ts: TokenStream): TimeSpec {
+  const t = ts.peek();
+  if (!startsTime(t)) throw new DrillError(ts.line(), `expected a time (${TIME_EXAMPLES}) to start an event, got '${show(t)}'`);
+  if (ts.takeChar('*')) return { kind: 'any' };
+  const line = ts.line();
+  const lo = parsePoint(ts);
+  if (!ts.takeChar('~')) return { kind: 'point', at: lo };
+  const hi = parsePoint(ts);
+  if (lo.relative === hi.relative && hi.ms < lo.ms) {
+    throw new DrillError(line, `time window '${lo.relative ? '+' : ''}${formatSeconds(lo.ms)}~${hi.relative ? '+' : ''}${formatSeconds(hi.ms)}' ends before it starts`);
   }
-  const tilde = word.indexOf('~');
-  if (tilde >= 0) {
-    const lo = parsePoint(line, word.slice(0, tilde));
-    const hi = parsePoint(line, word.slice(tilde + 1));
-    if (lo.relative === hi.relative && hi.ms < lo.ms) throw new DrillError(line, `time window '${word}' ends before it starts`);
-    return { time: { kind: 'range', lo, hi }, rest };
-  }
-  if (!POINT.test(word)) throw new DrillError(line, `expected a time (like 0.1, +0.1, 0.1~0.2 or *) at the start of the line, got '${word}'`);
-  return { time: { kind: 'point', at: parsePoint(line, word) }, rest };
+  return { kind: 'range', lo, hi };
 }
 
 /** A line's time, resolved against the previous event's actual time. */
