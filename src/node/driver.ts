@@ -80,15 +80,19 @@ export class Driver extends EventEmitter<DriverEvents> {
       if (this.tap !== undefined && !this.loop.closed) this.tapDatagram('in', socket, { address: unmapIpv4(rinfo.address), port: rinfo.port }, msg);
       this.onMessage(msg, rinfo.address, rinfo.port);
     });
-    socket.on('error', (err) => this.onSocketError(err));
+    // A failed bind is the caller's one error (the promise), not also a socket error of a running driver.
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => reject(err);
+      const fail = (err: Error) => {
+        socket.close();
+        reject(err);
+      };
       socket.once('error', fail);
       socket.bind({ port: opts.port ?? 0, address: opts.address }, () => {
         socket.off('error', fail);
         resolve();
       });
     });
+    socket.on('error', (err) => this.onSocketError(err));
     this.sockets.push(socket);
     this.socketTypes.push(opts.type);
     const a = socket.address();
