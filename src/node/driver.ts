@@ -192,17 +192,23 @@ export class Driver extends EventEmitter<DriverEvents> {
 
   /** Close the sockets after the sends already queued have left (connections are not told). Idempotent. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-      await this.loop.close();
-      try {
-        this.onClose?.();
-      } finally {
-        await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-        this.emit('close');
-      }
-    })();
+    if (this.closing !== undefined) return this.closing;
+    // Set before the work starts: the loop's last flush hands events to handlers that may call close() again.
+    let done!: () => void;
+    this.closing = new Promise<void>((resolve) => (done = resolve));
+    void this.closeNow().then(done);
     return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    await this.loop.close();
+    try {
+      this.onClose?.();
+    } finally {
+      await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      this.emit('close');
+    }
   }
 
   private lingerTimer: NodeJS.Timeout | undefined;

@@ -139,7 +139,8 @@ export class Server extends EventEmitter<ServerEvents> {
         this.once('close', () => signal.removeEventListener('abort', abort));
       }
     }
-    this.start(opts).catch((err: Error) => {
+    // 'listening' is emitted outside start(): an exception of the application's listener is its own, not a failed listen.
+    this.start(opts).then(() => this.emit('listening'), (err: Error) => {
       const driver = this.driver;
       this.driver = undefined;
       this.bound = [];
@@ -185,7 +186,6 @@ export class Server extends EventEmitter<ServerEvents> {
     driver.endpoint.listen({ backlog: opts.backlog ?? backlog, ...keepalive });
     this.startIdleSweep();
     this.state = 'listening';
-    this.emit('listening');
   }
 
   /** close() was called while start() awaited. */
