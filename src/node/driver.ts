@@ -80,15 +80,19 @@ export class Driver extends EventEmitter<DriverEvents> {
       if (this.tap !== undefined && !this.loop.closed) this.tapDatagram('in', socket, { address: unmapIpv4(rinfo.address), port: rinfo.port }, msg);
       this.onMessage(msg, rinfo.address, rinfo.port);
     });
-    socket.on('error', (err) => this.onSocketError(err));
+    // A failed bind is the caller's one error (the promise), not also a socket error of a running driver.
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => reject(err);
+      const fail = (err: Error) => {
+        socket.close();
+        reject(err);
+      };
       socket.once('error', fail);
       socket.bind({ port: opts.port ?? 0, address: opts.address }, () => {
         socket.off('error', fail);
         resolve();
       });
     });
+    socket.on('error', (err) => this.onSocketError(err));
     this.sockets.push(socket);
     this.socketTypes.push(opts.type);
     const a = socket.address();
@@ -188,17 +192,23 @@ export class Driver extends EventEmitter<DriverEvents> {
 
   /** Close the sockets after the sends already queued have left (connections are not told). Idempotent. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-      await this.loop.close();
-      try {
-        this.onClose?.();
-      } finally {
-        await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-        this.emit('close');
-      }
-    })();
+    if (this.closing !== undefined) return this.closing;
+    // Set before the work starts: the loop's last flush hands events to handlers that may call close() again.
+    let done!: () => void;
+    this.closing = new Promise<void>((resolve) => (done = resolve));
+    void this.closeNow().then(done);
     return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    await this.loop.close();
+    try {
+      this.onClose?.();
+    } finally {
+      await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      this.emit('close');
+    }
   }
 
   private lingerTimer: NodeJS.Timeout | undefined;

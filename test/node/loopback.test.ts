@@ -57,7 +57,7 @@ describe('Node driver: transfers over loopback', () => {
   }
 
   it('half-close: the client ends, the server keeps sending, the client keeps reading', async () => {
-    const { server, port } = await listening({}, (s) => {
+    const { server, port } = await listening({ allowHalfOpen: true }, (s) => {
       s.on('end', () => {
         // The client's FIN arrived; this side may still send.
         s.write(Buffer.from('after your FIN '));
@@ -72,7 +72,7 @@ describe('Node driver: transfers over loopback', () => {
     await closeServer(server);
   });
 
-  it('destroy() aborts: the peer sees ECONNRESET', async () => {
+  it('resetAndDestroy() aborts: the peer sees ECONNRESET', async () => {
     let serverSocket: Socket | undefined;
     const { server, port } = await listening({}, (s) => {
       serverSocket = s;
@@ -83,9 +83,41 @@ describe('Node driver: transfers over loopback', () => {
     client.write(Buffer.from('x'));
     while (serverSocket === undefined) await new Promise((r) => setTimeout(r, 5));
     const errored = once(serverSocket, 'error');
-    client.destroy();
+    client.resetAndDestroy();
     const [err] = (await errored) as [NodeJS.ErrnoException];
     assert.equal(err.code, 'ECONNRESET');
+    assert.equal(err.syscall, 'read');
+    assert.equal(err.errno, -(await import('node:os')).constants.errno.ECONNRESET);
+    await closeServer(server);
+  });
+
+  it('destroy() closes as node:net does: a FIN after what was written, a RST when data was left unread', async () => {
+    const seen = new Map<number, string[]>();
+    const { server, port } = await listening({}, (s) => {
+      const log: string[] = [];
+      seen.set(s.remotePort!, log);
+      s.on('data', (d: Buffer) => log.push(d.toString()));
+      s.on('error', (e: NodeJS.ErrnoException) => log.push(e.code!));
+      s.on('end', () => log.push('end'));
+      s.write('hello');
+    });
+    // a reads what the server wrote: its destroy() sends the written bytes, then a FIN.
+    const a = connect({ host: '127.0.0.1', port });
+    await once(a, 'data');
+    a.write('from a');
+    const aClosed = once(a, 'close');
+    a.destroy();
+    // b never reads: like a kernel socket closed with data unread, the peer gets a RST.
+    const b = connect({ host: '127.0.0.1', port });
+    await once(b, 'connect');
+    for (let i = 0; i < 200 && b.connection!.readableBytes === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const bClosed = once(b, 'close');
+    b.destroy();
+    await Promise.all([aClosed, bClosed]);
+    const done = () => [a, b].every((c) => (seen.get(c.localPort!) ?? []).some((e) => e === 'end' || e === 'ECONNRESET'));
+    for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen.get(a.localPort!), ['from a', 'end']);
+    assert.deepEqual(seen.get(b.localPort!), ['ECONNRESET']);
     await closeServer(server);
   });
 
@@ -240,7 +272,11 @@ describe('Node driver: the connection strategy', () => {
     });
     const [err] = (await once(client, 'error')) as [ConnectFailedError];
     assert.ok(err instanceof ConnectFailedError);
-    assert.equal(err.code, 'ECONNFAILED');
+    assert.ok(err instanceof AggregateError);
+    // Every attempt failed the same way (loopback refuses at once) or not (a timeout among them).
+    const codes = new Set(err.attempts.map((a) => a.code));
+    assert.equal(err.code, codes.size === 1 ? [...codes][0] : 'ECONNFAILED');
+    assert.equal(err.errors.length, 4);
     assert.equal(calls, 2);
     assert.equal(err.attempts.length, 4, '2 addresses x 2 rounds');
     assert.ok(err.attempts.every((a) => a.outcome === 'refused' || a.outcome === 'timeout'));

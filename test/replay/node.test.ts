@@ -24,7 +24,7 @@ test('a server and a client on loopback record to files; both logs replay with e
   const dir = mkdtempSync(join(tmpdir(), 'stevens-record-'));
   try {
     const payload = Buffer.alloc(300_000, 7);
-    const server = createServer({ record: { path: join(dir, 'server.stvlog') } }, (s) => {
+    const server = createServer({ allowHalfOpen: true, record: { path: join(dir, 'server.stvlog') } }, (s) => {
       void drain(s).then((got) => s.end(got));
     });
     server.listen(0, '127.0.0.1');
@@ -49,7 +49,7 @@ test('a server and a client on loopback record to files; both logs replay with e
 test('a server recording into a ring directory keeps a bounded tail that replays', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stevens-ring-node-'));
   try {
-    const server = createServer({ record: { ringBytes: 200_000, dir, prefix: 'srv' } }, (s) => {
+    const server = createServer({ allowHalfOpen: true, record: { ringBytes: 200_000, dir, prefix: 'srv' } }, (s) => {
       void drain(s).then((got) => s.end(got.subarray(0, 10)));
     });
     server.listen(0, '127.0.0.1');
