@@ -3,7 +3,7 @@
 // (and with --send checks an echo by SHA-256). Everything it created is removed on SIGINT/SIGTERM or at the end.
 import type { Command } from 'commander';
 import { isIP } from 'node:net';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { MAX_DATAGRAM_BYTES, type ConnectionStats } from '../core/index.js';
 import { parseServer } from '../node/connect.js';
 import { canonicalIp, ConnectionRouter, sendAndCheckEcho, serveService, SERVICE_PORTS, TunHost, type Pipe, type ServiceName } from '../tun/index.js';
@@ -109,6 +109,8 @@ export function registerTun(program: Command, io: CliIo): void {
         device: opts.device,
         pcapPath: opts.pcap,
         seed: opts.seed === undefined ? randomInt(2 ** 31) : seed,
+        // RFC 6528: 256 bits from the OS key the ISNs and timestamp offsets (a given --seed keeps runs repeatable).
+        ...(opts.seed === undefined ? { secret: randomBytes(32).toString('hex') } : {}),
         maxDatagramBytes: TUN_MAX_DATAGRAM_BYTES,
         lossInbound: loss,
         lossSeed: seed,

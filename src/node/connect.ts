@@ -4,7 +4,7 @@
 // picked; when all failed, names are resolved again after roundDelayMs, up to `rounds`; then an error as node:net
 // makes it: one address tried, that attempt's error (ECONNREFUSED, ETIMEDOUT, ...); several, an AggregateError of
 // every attempt's (ConnectFailedError).
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionConfig, Connection, EndpointEvent, TraceHook } from '../core/index.js';
@@ -312,7 +312,7 @@ async function runStrategy(socket: Socket, options: ConnectOptions, entries: str
       socket.emit('connectionAttempt', c!.address, c!.port, familyNumber);
       // setKeepAlive() called while connecting counts for the attempts that start after it.
       const requested = socket.keepaliveRequest !== undefined ? { keepaliveIdleMs: socket.keepaliveRequest } : {};
-      const endpointOptions = { ...CLIENT_KEEPALIVE, ...config, ...keepalive, ...requested, seed: seed ?? randomInt(2 ** 31), trace: cap?.trace };
+      const endpointOptions = { ...CLIENT_KEEPALIVE, ...config, ...keepalive, ...requested, seed: seed ?? randomInt(2 ** 31), ...(seed === undefined ? { secret: randomBytes(32).toString('hex') } : {}), trace: cap?.trace };
       const result = await tryOne(socket, cancellation, { address: c!.address, port: c!.port, localAddress, localPort }, connectTimeoutMs, endpointOptions, cap, attemptRecord(rec, attempts.length + 1));
       if (result.outcome === 'cancelled') return;
       const attempt: Attempt = { round, server: c!.server, address: c!.address, port: c!.port, outcome: result.outcome, atMs: started, durationMs: monotonicMs() - started };

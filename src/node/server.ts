@@ -1,5 +1,5 @@
 // createServer(): a listening Endpoint on UDP sockets, shaped like node:net's Server (README "node:net parity").
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
@@ -163,7 +163,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const cap = capture ? (this.capture = new NodeCapture(capture, 'server')) : undefined;
     const logTrace = log ? dropLogger(log, logLimitPerS) : undefined;
     const trace = cap?.trace && logTrace ? (ev: TraceEvent) => (cap.trace!(ev), logTrace(ev)) : (cap?.trace ?? logTrace);
-    const driver = newDriver({ seed: seed ?? randomInt(2 ** 31), ...config, trace }, record, 'server');
+    const driver = newDriver({ seed: seed ?? randomInt(2 ** 31), ...(seed === undefined ? { secret: randomBytes(32).toString('hex') } : {}), ...config, trace }, record, 'server');
     driver.tap = cap?.tap;
     this.driver = driver;
     if (!this.refed) driver.unref();
