@@ -10,7 +10,8 @@ import { unsupported, type FeatureId } from './features.js';
 import type { ConnRecord, Socket, SocketOptions } from './sockets.js';
 import { applyListen } from './socket-calls.js';
 import { arg, describe, field, listValue, nameArg, ok, socketOf, takePendingError, type Handler, type SyscallContext, type SyscallOutcome } from './syscall-args.js';
-import { PROFILES, type ConnectionConfig } from '../core/index.js';
+import { DATAGRAM_OVER_MSS_BYTES } from './options.js';
+import { MIN_DATAGRAM_BYTES, PROFILES, type ConnectionConfig } from '../core/index.js';
 
 /** Options that are one connection config key (value times scale), taken before the connection exists. */
 const CONFIG_OPTIONS: Record<string, { key: keyof ConnectionConfig; scale: number }> = {
@@ -28,10 +29,6 @@ const LINUX_DEFAULT_MSS = 536;
 /** Linux refuses TCP_MAXSEG outside [TCP_MIN_MSS, MAX_TCP_WINDOW]. */
 const LINUX_MIN_MSS = 88;
 const LINUX_MAX_MSS = 32767;
-/** Bytes a stevens datagram holds beyond the MSS: the TCP header (20) and the UDP framing (6). */
-const DATAGRAM_OVER_MSS_BYTES = 26;
-/** stevens' smallest maxDatagramBytes, and so its smallest MSS. */
-const MIN_DATAGRAM_BYTES = 576;
 
 /** Options stevens will have once the core has the feature. */
 const FEATURE_OPTIONS: Record<string, FeatureId> = {
