@@ -29,7 +29,7 @@ describe('drill scripts', () => {
       if (r.unsupported?.declared) {
         assert.equal(r.unsupported.kind, 'not-yet', r.message);
         assert.match(r.unsupported.construct, /^@stevens requires=/, r.message);
-        assert.match(r.message, new RegExp(`^${FEATURES[r.unsupported.feature].name.replace(/[()]/g, '\\$&')} is not supported yet \\(line \\d+: @stevens requires=`));
+        assert.match(r.message, new RegExp(`^${FEATURES[r.unsupported.feature].name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not supported yet \\(line \\d+: @stevens requires=`));
         return;
       }
       assert.fail(r.message);

@@ -64,11 +64,11 @@ function intValue(call: SyscallEvent, line: number, opt: string): number {
   return v.value;
 }
 
-function lingerValue(a: SyscallArg, line: number): { onoff: boolean; seconds: number } {
+function lingerValue(a: SyscallArg, line: number, call = 'setsockopt'): { onoff: boolean; seconds: number } {
   const onoff = field(a, 'onoff') ?? field(a, 'l_onoff');
   const linger = field(a, 'linger') ?? field(a, 'l_linger');
   if (onoff?.value.kind !== 'number' || linger?.value.kind !== 'number' || linger.value.value < 0) {
-    throw new DrillError(line, `setsockopt(SO_LINGER): the value is written {onoff=N, linger=SECONDS}, got ${describe(a)}`);
+    throw new DrillError(line, `${call}(SO_LINGER): the value is written {onoff=N, linger=SECONDS}, got ${describe(a)}`);
   }
   return { onoff: onoff.value.value !== 0, seconds: linger.value.value };
 }
@@ -218,6 +218,12 @@ const getsockopt: Handler = (call, ctx, line) => {
     if (wantName === undefined) throw new DrillError(line, `getsockopt(SO_ERROR): the value must be 0 or an errno name, got ${describe(want)}`);
     const actual = soError(s);
     return actual === wantName ? ok() : { result: 0, mismatch: `SO_ERROR: expected ${wantName}, actual ${actual}` };
+  }
+  if (opt === 'SO_LINGER') {
+    const expected = lingerValue(arg(call, 3, line), line, 'getsockopt');
+    const actual = optsOf(s).linger ?? { onoff: false, seconds: 0 };
+    const show = (l: { onoff: boolean; seconds: number }) => `{onoff=${l.onoff ? 1 : 0}, linger=${l.seconds}}`;
+    return expected.onoff === actual.onoff && expected.seconds === actual.seconds ? ok() : { result: 0, mismatch: `SO_LINGER: expected ${show(expected)}, actual ${show(actual)}` };
   }
   if (opt === 'TCP_INFO') throw new DrillError(line, 'getsockopt(TCP_INFO): packetdrill checks TCP_INFO with %{ assert tcpi_... }%, and so does stevens');
   if (opt === 'TCP_CONGESTION') {
