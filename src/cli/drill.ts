@@ -21,6 +21,7 @@ export function runDrill(paths: string[], opts: DrillOptions, io: CliIo): number
   if (files.length === 0) throw new Error(`no *.pkt scripts found in ${paths.join(' ')}`);
   let passed = 0;
   let failed = 0;
+  let waiting = 0;
   for (const file of files) {
     const log = opts.verbose ? (line: string) => io.out(`  ${line}`) : undefined;
     if (opts.verbose) io.out(`${file}:`);
@@ -28,12 +29,16 @@ export function runDrill(paths: string[], opts: DrillOptions, io: CliIo): number
     if (r.passed) {
       passed++;
       io.out(`PASS ${file}`);
+    } else if (r.unsupported?.declared) {
+      // The script says it needs a feature stevens lacks (`@stevens requires=`): expected, not a failure.
+      waiting++;
+      io.out(`NOT-YET ${file}: ${r.message}`);
     } else {
       failed++;
       io.out(`FAIL ${file}: ${r.message}`);
     }
   }
-  io.out(`${passed} passed, ${failed} failed`);
+  io.out(`${passed} passed, ${failed} failed${waiting > 0 ? `, ${waiting} waiting for features not supported yet` : ''}`);
   return failed === 0 ? 0 : 1;
 }
 

@@ -5,6 +5,7 @@
 import type { ScriptOption } from './ast.js';
 import { DrillError } from './errors.js';
 import { unsupported } from './features.js';
+import { ENCAP_OVERHEAD_BYTES } from '../core/index.js';
 
 export interface RunSettings {
   toleranceMs?: number;
@@ -16,8 +17,8 @@ export interface RunSettings {
   maxDatagramBytes?: number;
 }
 
-/** Bytes stevens puts around a TCP segment's payload beyond Linux's MSS: the 20-byte TCP header and 6 of UDP framing. */
-const DATAGRAM_OVER_MSS_BYTES = 26;
+/** Bytes a stevens datagram holds beyond the MSS: the 20-byte TCP header and the UDP framing (2 in front, a CRC behind). */
+export const DATAGRAM_OVER_MSS_BYTES = 20 + ENCAP_OVERHEAD_BYTES;
 const IPV4_TCP_HEADERS_BYTES = 40;
 
 /** Options about packetdrill's plumbing: the addresses it assigns, its logging and Python. */

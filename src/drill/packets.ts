@@ -58,6 +58,7 @@ export function inboundView(p: PacketEvent): PacketView {
     length: p.length,
     ack: p.ack,
     window: p.window ?? DEFAULT_INBOUND_WINDOW,
+    urgentPointer: p.urgentPointer,
     options: p.options ?? [],
   };
 }

@@ -58,7 +58,10 @@ export type RunResult =
       passed: false;
       line: number;
       message: string;
-      /** The failure is a construct stevens cannot run (features.ts); `declared`: the script said it requires it. */
+      /**
+       * The failure is a construct stevens cannot run (features.ts); `declared`: the script said it requires the
+       * feature and the core lacks it (an expected failure, not a broken script).
+       */
       unsupported?: { feature: FeatureId; kind: FeatureKind; construct: string; declared: boolean };
     };
 
@@ -150,21 +153,31 @@ class Run implements SyscallContext {
     if (this.role !== undefined && this.role !== role) throw new Error('a drill script is either a server (listen) or a client (connect), not both');
     this.role = role;
     if (role === 'client') {
+      // Each connect() makes a new connection: its port and (without an isn directive) its ISN are learnt
+      // from its SYN, so a script may connect again after the first connection ends (e.g. Fast Open's second try).
       this.ports.peer = this.connectPort;
-      this.ports.local = undefined; // learnt from the first outbound segment
+      this.ports.local = undefined;
+      if (this.script.directives.isn === undefined) this.space.localIsn = undefined;
     }
   }
 
   // ------------------------------------------------------------------ the endpoint's output and timers
 
   private drain(): void {
+    this.transmitAll();
+    if (!this.blocked) return;
+    this.checkBlocked(this.blocked);
+    // What the blocked call did (the rest of a write, a read that opened the window) goes out now.
+    this.transmitAll();
+  }
+
+  private transmitAll(): void {
     for (;;) {
       const t = this.ep.pollTransmit(this.nowMs);
       if (!t) break;
       this.enqueue(t.remote, t.bytes);
     }
     this.sockets.absorbEvents(this.ep);
-    if (this.blocked) this.checkBlocked(this.blocked);
   }
 
   /** The earliest of the endpoint's deadlines and a waiting call's own (a poll timeout, a linger time). */
@@ -186,7 +199,7 @@ class Run implements SyscallContext {
     }
     const seg = d.segment;
     if (this.space.localIsn === undefined && seg.flags & SYN) this.space.localIsn = seg.seq;
-    if (this.ports.local === undefined) this.ports.local = seg.srcPort;
+    if (this.ports.local === undefined && seg.flags & SYN) this.ports.local = seg.srcPort;
     const view = outboundView(seg, this.space);
     this.queue.push({ atMs: this.nowMs, remote, view, srcPort: seg.srcPort, dstPort: seg.dstPort });
     this.logLine(`${formatSeconds(this.nowMs)} ${typeof view === 'string' ? `> ${view}` : renderPacket(view)}`);
@@ -278,7 +291,7 @@ class Run implements SyscallContext {
       this.expectOutbound(line, ev, w.target, w.lo, w.hi);
       return;
     }
-    if (ev.kind === 'other-packet') unsupported('non-tcp-packet', line.line, ev.text, `a${ev.protocol === 'icmp' ? 'n ICMP' : ' UDP'} packet from the script peer`);
+    if (ev.kind === 'other-packet') unsupported('non-tcp-packet', line.line, line.text.replace(/^\S+\s+/, ''), `a${ev.protocol === 'icmp' ? 'n ICMP' : ' UDP'} packet from the script peer`);
     if (w.target < this.nowMs - this.toleranceMs && !waited) {
       throw new DrillError(line.line, `time ${formatSeconds(w.target)} is before the current time ${formatSeconds(this.nowMs)}`);
     }
@@ -412,6 +425,7 @@ class Run implements SyscallContext {
       throw new DrillError(b.line.line, `${errorMessage(err)} (at "${b.line.text}")`);
     }
     if (this.blocked === b) {
+      this.nowMs = Math.max(this.nowMs, b.endMs + this.toleranceMs);
       throw new DrillError(b.line.line, `${b.call.name}() still blocked at ${formatSeconds(this.nowMs)}, expected to return at ${formatSeconds(b.endMs)} (at "${b.line.text}")`);
     }
   }
@@ -448,7 +462,8 @@ class Run implements SyscallContext {
 function failed(err: unknown, script: Script | undefined): RunResult {
   if (err instanceof UnsupportedError) {
     const kind = FEATURES[err.feature].kind;
-    const declared = script?.directives.requires.includes(err.feature) ?? false;
+    // Expected: the script says it needs the feature and the core does not have it yet.
+    const declared = (script?.directives.requires.includes(err.feature) ?? false) && !FEATURES[err.feature].available;
     return { passed: false, line: err.line, message: err.message, unsupported: { feature: err.feature, kind, construct: err.construct, declared } };
   }
   if (err instanceof DrillError) return { passed: false, line: err.line, message: err.message };

@@ -10,7 +10,8 @@ import { unsupported, type FeatureId } from './features.js';
 import type { ConnRecord, Socket, SocketOptions } from './sockets.js';
 import { applyListen } from './socket-calls.js';
 import { arg, describe, field, listValue, nameArg, ok, socketOf, takePendingError, type Handler, type SyscallContext, type SyscallOutcome } from './syscall-args.js';
-import { PROFILES, type ConnectionConfig } from '../core/index.js';
+import { DATAGRAM_OVER_MSS_BYTES } from './options.js';
+import { MIN_DATAGRAM_BYTES, PROFILES, type ConnectionConfig } from '../core/index.js';
 
 /** Options that are one connection config key (value times scale), taken before the connection exists. */
 const CONFIG_OPTIONS: Record<string, { key: keyof ConnectionConfig; scale: number }> = {
@@ -28,10 +29,6 @@ const LINUX_DEFAULT_MSS = 536;
 /** Linux refuses TCP_MAXSEG outside [TCP_MIN_MSS, MAX_TCP_WINDOW]. */
 const LINUX_MIN_MSS = 88;
 const LINUX_MAX_MSS = 32767;
-/** Bytes a stevens datagram holds beyond the MSS: the TCP header (20) and the UDP framing (6). */
-const DATAGRAM_OVER_MSS_BYTES = 26;
-/** stevens' smallest maxDatagramBytes, and so its smallest MSS. */
-const MIN_DATAGRAM_BYTES = 576;
 
 /** Options stevens will have once the core has the feature. */
 const FEATURE_OPTIONS: Record<string, FeatureId> = {
@@ -67,11 +64,11 @@ function intValue(call: SyscallEvent, line: number, opt: string): number {
   return v.value;
 }
 
-function lingerValue(a: SyscallArg, line: number): { onoff: boolean; seconds: number } {
+function lingerValue(a: SyscallArg, line: number, call = 'setsockopt'): { onoff: boolean; seconds: number } {
   const onoff = field(a, 'onoff') ?? field(a, 'l_onoff');
   const linger = field(a, 'linger') ?? field(a, 'l_linger');
   if (onoff?.value.kind !== 'number' || linger?.value.kind !== 'number' || linger.value.value < 0) {
-    throw new DrillError(line, `setsockopt(SO_LINGER): the value is written {onoff=N, linger=SECONDS}, got ${describe(a)}`);
+    throw new DrillError(line, `${call}(SO_LINGER): the value is written {onoff=N, linger=SECONDS}, got ${describe(a)}`);
   }
   return { onoff: onoff.value.value !== 0, seconds: linger.value.value };
 }
@@ -221,6 +218,12 @@ const getsockopt: Handler = (call, ctx, line) => {
     if (wantName === undefined) throw new DrillError(line, `getsockopt(SO_ERROR): the value must be 0 or an errno name, got ${describe(want)}`);
     const actual = soError(s);
     return actual === wantName ? ok() : { result: 0, mismatch: `SO_ERROR: expected ${wantName}, actual ${actual}` };
+  }
+  if (opt === 'SO_LINGER') {
+    const expected = lingerValue(arg(call, 3, line), line, 'getsockopt');
+    const actual = optsOf(s).linger ?? { onoff: false, seconds: 0 };
+    const show = (l: { onoff: boolean; seconds: number }) => `{onoff=${l.onoff ? 1 : 0}, linger=${l.seconds}}`;
+    return expected.onoff === actual.onoff && expected.seconds === actual.seconds ? ok() : { result: 0, mismatch: `SO_LINGER: expected ${show(expected)}, actual ${show(actual)}` };
   }
   if (opt === 'TCP_INFO') throw new DrillError(line, 'getsockopt(TCP_INFO): packetdrill checks TCP_INFO with %{ assert tcpi_... }%, and so does stevens');
   if (opt === 'TCP_CONGESTION') {

@@ -24,7 +24,7 @@ import {
   type SyscallOutcome,
   type Waiter,
 } from './syscall-args.js';
-import { seqAdd, seqDiff } from '../core/index.js';
+import { notSentBytes } from './tcpi.js';
 
 /** Flags that change nothing for a non-blocking stevens socket (MSG_DONTWAIT) or its stream (the rest). */
 const NO_EFFECT_FLAGS = new Set(['MSG_DONTWAIT', 'MSG_NOSIGNAL', 'MSG_CONFIRM', 'MSG_TRUNC', 'MSG_WAITFORONE', 'MSG_CMSG_CLOEXEC']);
@@ -175,19 +175,12 @@ const recvCall: Handler = (call, ctx, line, mode) => {
   return receive(rec, t.bytes, t.flags.includes('MSG_WAITALL'), mode);
 };
 
-/** Linux's SIOCOUTQNSD: write_seq - snd_nxt. */
-function notSentBytes(rec: ConnRecord): number {
-  const s = rec.conn.stats();
-  const start = s.state === 'SYN-SENT' || s.state === 'SYN-RECEIVED' ? seqAdd(s.iss, 1) : s.sndUna;
-  return Math.max(0, seqDiff(seqAdd(start, s.sendBufferedBytes), s.sndNxt));
-}
-
 const IOCTL_QUEUES: Record<string, (rec: ConnRecord) => number> = {
   SIOCINQ: (rec) => rec.conn.readableBytes,
   FIONREAD: (rec) => rec.conn.readableBytes,
   SIOCOUTQ: (rec) => rec.conn.stats().sendBufferedBytes,
   TIOCOUTQ: (rec) => rec.conn.stats().sendBufferedBytes,
-  SIOCOUTQNSD: notSentBytes,
+  SIOCOUTQNSD: (rec) => notSentBytes(rec.conn.stats() as unknown as Record<string, unknown>),
 };
 
 export const streamCalls: Record<string, Handler> = {

@@ -96,10 +96,11 @@ export interface NameContext {
 /** A tcpi_* field Linux has and stevens cannot compute yet. */
 export class UnknownTcpInfoField extends Error {}
 
-/** Linux's first bytes of the send buffer: SND.UNA once the SYN is acknowledged, ISS + 1 before. */
-function sendBufferStart(s: Stats): number {
+/** Linux's write_seq - snd_nxt: bytes written and not yet sent (the send buffer starts at ISS + 1 until the SYN is acknowledged). */
+export function notSentBytes(s: Stats): number {
   const st = String(s['state']);
-  return st === 'SYN-SENT' || st === 'SYN-RECEIVED' ? seqAdd(num(s, 'iss'), 1) : num(s, 'sndUna');
+  const start = st === 'SYN-SENT' || st === 'SYN-RECEIVED' ? seqAdd(num(s, 'iss'), 1) : num(s, 'sndUna');
+  return Math.max(0, seqDiff(seqAdd(start, num(s, 'sendBufferedBytes')), num(s, 'sndNxt')));
 }
 
 /** tcpi_* name -> how to compute it from stats() (and the connection, for what stats() does not carry). */
@@ -151,11 +152,7 @@ const TCPI: Record<string, (s: Stats, c: Connection) => number> = {
   tcpi_bytes_retrans: (s) => num(s, 'bytesRetransmitted'),
   tcpi_dsack_dups: (s) => num(s, 'dsacksReceived'),
   tcpi_total_rto: (s) => num(s, 'timeouts'),
-  // write_seq - snd_nxt: bytes written and not yet sent.
-  tcpi_notsent_bytes: (s) => {
-    const unsent = seqDiff(seqAdd(sendBufferStart(s), num(s, 'sendBufferedBytes')), num(s, 'sndNxt'));
-    return Math.max(0, unsent);
-  },
+  tcpi_notsent_bytes: notSentBytes,
 };
 
 /**
